@@ -1,0 +1,42 @@
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import { SESSION_COOKIE } from '@plyr/api';
+import type { AppContext } from './context.js';
+import { corsPolicy } from './http/cors.js';
+import { csrfGuard } from './http/csrf.js';
+import { healthRoutes } from './http/health.js';
+import { originPolicy } from './http/origins.js';
+import { requestLogging } from './http/request-logging.js';
+import { securityHeaders } from './http/security-headers.js';
+import { batchGuard, trpcHandler } from './http/trpc.js';
+import { authRoutes } from './http/auth-routes.js';
+
+/** The HTTP surface, in the order a request meets it. No `listen` here: tests mount it on port 0. */
+export function createApp(ctx: AppContext): Express {
+  const { env, services } = ctx;
+  const allowedOrigin = originPolicy(env);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', env.trustProxy);
+
+  app.use(requestLogging(services.logger));
+  app.use(securityHeaders(env));
+  app.use(corsPolicy(allowedOrigin));
+  app.use(csrfGuard(allowedOrigin, SESSION_COOKIE));
+  app.use(healthRoutes(services));
+  app.use(authRoutes(services));
+  app.use('/trpc', batchGuard, trpcHandler(services));
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such route' } });
+  });
+  app.use(errorHandler);
+  return app;
+}
+
+/** Last resort: a clear status and a generic message, never a stack trace. */
+const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+  const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 600 ? err.status : 500;
+  if (status >= 500) req.log?.error({ err }, 'unhandled error');
+  if (res.headersSent) return;
+  res.status(status).json({ error: { code: status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST', message: status >= 500 ? 'Internal server error' : 'Bad request' } });
+};

@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DestinationStream, Logger } from 'pino';
+import { Redis } from 'ioredis';
+import { createDb, type DbHandle } from '@plyr/db';
+import type { CoreConfig, Services } from '@plyr/core';
+import { createAuthService, createOAuthClient } from '@plyr/core/auth/index';
+import { createJobs } from '@plyr/core/jobs/index';
+import { createStorage, startEmbeddedS3, type StorageConfig } from '@plyr/core/storage/index';
+import { createSupporterService } from '@plyr/core/supporters/index';
+import type { Env } from './env.js';
+import { createLogger } from './logger.js';
+
+export interface AppContext {
+  env: Env;
+  services: Services;
+  /** What backs this process, for the start-up line and the README's promise of "prints what it uses". */
+  backing: { database: string; redis: string; storage: string };
+  destroy(): Promise<void>;
+}
+
+export interface AppContextOptions {
+  logDestination?: DestinationStream;
+  /** Run the job worker in this process (the API default; the separate worker entry sets true alone). */
+  runWorker?: boolean;
+}
+
+/** Builds every service once; `destroy()` closes them in reverse order. */
+export async function createAppContext(env: Env, options: AppContextOptions = {}): Promise<AppContext> {
+  const logger = createLogger(env.logLevel, options.logDestination);
+  const closers: Array<() => Promise<unknown> | unknown> = [];
+  try {
+    mkdirSync(env.dataDir, { recursive: true });
+    const dbHandle: DbHandle = await createDb({ url: env.databaseUrl, dataDir: env.dataDir });
+    closers.push(() => dbHandle.close());
+
+    const redis = env.redisUrl ? await connectRedis(env.redisUrl, logger) : null;
+    if (redis) closers.push(() => redis.quit().catch(() => redis.disconnect()));
+
+    const storageConfig = await resolveStorage(env, closers);
+    const storage = createStorage(storageConfig);
+    closers.push(() => storage.destroy());
+
+    const config: CoreConfig = {
+      appEnv: env.appEnv,
+      publicUrl: env.publicUrl,
+      frontendUrl: env.frontendUrl,
+      dataDir: env.dataDir,
+      presignTtlSeconds: env.presignTtlSeconds,
+      supporterCacheTtlSeconds: env.supporterCacheTtlSeconds,
+      atprotofansUrl: env.atprotofansUrl,
+      plcUrl: env.plcUrl,
+      handleResolver: env.handleResolver,
+      sessionEncryptionKey: env.sessionEncryptionKey ?? loadOrCreateEncryptionKey(env.dataDir, logger),
+      oauthPrivateKeys: env.oauthPrivateKeys,
+      corsOrigins: env.corsOrigins,
+      corsOriginRegex: env.corsOriginRegex,
+      cookieSecure: env.cookieSecure,
+      maxUploadBytes: env.maxUploadBytes,
+    };
+    const db = dbHandle.db;
+    const supporters = createSupporterService({
+      atprotofansUrl: env.atprotofansUrl,
+      redis,
+      cacheTtlSeconds: env.supporterCacheTtlSeconds,
+      logger,
+    });
+    const oauth = await createOAuthClient({ config, db, redis, logger });
+    const auth = createAuthService({ config, db, redis, oauth, logger });
+    const base = { config, db, redis, storage, supporters, oauth, auth, logger };
+    const jobs = await createJobs(base, {
+      redisUrl: env.redisUrl,
+      runWorker: options.runWorker ?? env.workerEnabled,
+    });
+    closers.push(() => jobs.close());
+    const services: Services = { ...base, jobs };
+
+    return {
+      env,
+      services,
+      backing: {
+        database: dbHandle.embedded ? `embedded PostgreSQL (${join(env.dataDir, 'postgres')})` : 'DATABASE_URL',
+        redis: redis ? 'REDIS_URL' : 'in-process stores (no REDIS_URL)',
+        storage: env.s3.endpoint ? `S3 at ${env.s3.endpoint}` : `embedded S3 server at ${storageConfig.endpoint}`,
+      },
+      destroy: () => closeAll(closers),
+    };
+  } catch (err) {
+    await closeAll(closers);
+    throw err;
+  }
+}
+
+async function closeAll(closers: Array<() => Promise<unknown> | unknown>): Promise<void> {
+  for (const close of closers.reverse()) {
+    try {
+      await close();
+    } catch {
+      // Keep closing the rest: a half-closed process is worse than a noisy one.
+    }
+  }
+}
+
+/**
+ * Commands fail at once while Redis is unreachable (no offline queue), so callers can fail open
+ * instead of hanging; ioredis keeps reconnecting in the background.
+ */
+async function connectRedis(url: string, logger: Logger): Promise<Redis> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    commandTimeout: 2_000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  });
+  let down = false;
+  redis.on('error', (err) => {
+    if (!down) logger.error({ err: { message: err.message } }, 'redis unreachable; serving without it until it returns');
+    down = true;
+  });
+  redis.on('ready', () => {
+    if (down) logger.info('redis reachable again');
+    down = false;
+  });
+  await redis.connect().catch(() => {});
+  return redis;
+}
+
+async function resolveStorage(env: Env, closers: Array<() => Promise<unknown>>): Promise<StorageConfig> {
+  if (env.s3.endpoint) {
+    return {
+      endpoint: env.s3.endpoint,
+      region: env.s3.region,
+      accessKeyId: env.s3.accessKeyId!,
+      secretAccessKey: env.s3.secretAccessKey!,
+      forcePathStyle: env.s3.forcePathStyle,
+      publicBucket: env.s3.publicBucket,
+      privateBucket: env.s3.privateBucket,
+      cdnBaseUrl: env.cdnBaseUrl ?? `${env.s3.endpoint}/${env.s3.publicBucket}`,
+      presignTtlSeconds: env.presignTtlSeconds,
+    };
+  }
+  const embedded = await startEmbeddedS3({
+    dataDir: env.dataDir,
+    publicBucket: env.s3.publicBucket,
+    privateBucket: env.s3.privateBucket,
+  });
+  closers.push(() => embedded.close());
+  return {
+    ...embedded.config,
+    cdnBaseUrl: env.cdnBaseUrl ?? embedded.config.cdnBaseUrl,
+    presignTtlSeconds: env.presignTtlSeconds,
+  };
+}
+
+/** Outside production a key is generated once and kept under DATA_DIR, so sessions survive restarts. */
+function loadOrCreateEncryptionKey(dataDir: string, logger: Logger): Buffer {
+  const file = join(dataDir, 'session-encryption-key');
+  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  const key = randomBytes(32);
+  writeFileSync(file, key.toString('base64'), { mode: 0o600 });
+  logger.warn({ file }, 'SESSION_ENCRYPTION_KEY not set: generated one for this data directory (set it in production)');
+  return key;
+}

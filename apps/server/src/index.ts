@@ -1,0 +1,3 @@
+export { createApp } from './app.js';
+export { createAppContext, type AppContext, type AppContextOptions } from './context.js';
+export { loadEnv, EnvError, type Env } from './env.js';

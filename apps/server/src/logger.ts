@@ -1,0 +1,19 @@
+import pino, { type Logger } from 'pino';
+
+/** Paths that may hold secrets; pino replaces them before a line is written. */
+export const REDACT_PATHS = [
+  'req.headers.cookie',
+  'req.headers.authorization',
+  'res.headers["set-cookie"]',
+  '*.token',
+  '*.exchangeToken',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.sessionEncryptionKey',
+  '*.secretAccessKey',
+  '*.password',
+];
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination);
+}

@@ -1,0 +1,44 @@
+import type { Server } from 'node:http';
+import { EnvError, loadEnv } from './env.js';
+import { createAppContext } from './context.js';
+import { createApp } from './app.js';
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+let env;
+try {
+  env = loadEnv();
+} catch (err) {
+  if (err instanceof EnvError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
+
+const ctx = await createAppContext(env);
+const { logger } = ctx.services;
+const app = createApp(ctx);
+const server: Server = app.listen(env.port, env.host, () => {
+  logger.info({ url: `http://${env.host}:${env.port}`, appEnv: env.appEnv, ...ctx.backing }, 'plyr API listening');
+});
+server.keepAliveTimeout = 65_000;
+
+/** Stop accepting, let in-flight requests finish, close pools; forced exit after the deadline. */
+async function shutdown(signal: string): Promise<void> {
+  logger.info({ signal }, 'shutting down');
+  const deadline = setTimeout(() => {
+    logger.error('shutdown deadline passed; exiting');
+    process.exit(1);
+  }, SHUTDOWN_DEADLINE_MS);
+  deadline.unref();
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+  await ctx.destroy();
+  clearTimeout(deadline);
+  process.exit(0);
+}
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
+process.once('SIGINT', () => void shutdown('SIGINT'));

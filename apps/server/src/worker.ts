@@ -1,0 +1,27 @@
+// Job worker alone (no HTTP): run several of these to scale out move and record jobs.
+// Start API instances with WORKER_ENABLED=false when workers run separately.
+import { EnvError, loadEnv } from './env.js';
+import { createAppContext } from './context.js';
+
+let env;
+try {
+  env = loadEnv();
+} catch (err) {
+  if (err instanceof EnvError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
+if (!env.redisUrl) {
+  console.error('invalid environment: REDIS_URL: the separate worker needs Redis (without it the API runs jobs in-process)');
+  process.exit(1);
+}
+const ctx = await createAppContext(env, { runWorker: true });
+ctx.services.logger.info('plyr worker running');
+const stop = async () => {
+  await ctx.destroy();
+  process.exit(0);
+};
+process.once('SIGTERM', () => void stop());
+process.once('SIGINT', () => void stop());

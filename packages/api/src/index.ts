@@ -1,0 +1,13 @@
+export { appRouter, type AppRouter, type RouterInputs, type RouterOutputs } from './root.js';
+export {
+  createContext,
+  createCallerFactory,
+  credentialsOf,
+  MAX_BATCH_SIZE,
+  MAX_BODY_BYTES,
+  SESSION_COOKIE,
+  type Context,
+  type InnerContext,
+  type Meta,
+  type RateLimitGroup,
+} from './trpc.js';

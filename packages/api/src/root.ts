@@ -1,0 +1,11 @@
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import { router } from './trpc.js';
+import { authRouter } from './routers/auth.js';
+
+export const appRouter = router({
+  auth: authRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;

@@ -1,0 +1,97 @@
+import { initTRPC, TRPCError } from '@trpc/server';
+import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Services } from '@plyr/core';
+import type { Viewer } from '@plyr/core/auth/index';
+
+/** Rate-limit group of a procedure (SPEC.md "Rate limiting"); unset means `default`. */
+export type RateLimitGroup = 'default' | 'auth' | 'upload';
+export interface Meta {
+  rateLimitGroup?: RateLimitGroup;
+}
+
+/** Most calls one HTTP batch may carry; the SDK's `maxItems` matches it. */
+export const MAX_BATCH_SIZE = 20;
+/** Largest request body accepted on /trpc. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** What a procedure may touch; `createCaller` tests build it without HTTP. */
+export interface InnerContext {
+  services: Services;
+  viewer: Viewer | null;
+  requestId: string;
+  logger: Logger;
+}
+
+export interface Context extends InnerContext {
+  req?: Request;
+  res?: Response;
+}
+
+export const SESSION_COOKIE = 'session_id';
+
+/** Resolves the viewer once per request: the session cookie first, then a bearer token. */
+export async function createContext(services: Services, req: Request, res: Response): Promise<Context> {
+  const viewer = await services.auth.resolveViewer(credentialsOf(req));
+  return { services, viewer, req, res, requestId: req.id as string, logger: req.log };
+}
+
+export function credentialsOf(req: Request): { sessionToken?: string; bearerToken?: string } {
+  const sessionToken = readCookie(req.headers.cookie, SESSION_COOKIE);
+  const auth = req.headers.authorization;
+  const bearerToken = auth && /^Bearer /i.test(auth) ? auth.slice(7).trim() || undefined : undefined;
+  return { sessionToken, bearerToken };
+}
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      const raw = part.slice(eq + 1).trim();
+      try {
+        return decodeURIComponent(raw) || undefined;
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+const t = initTRPC
+  .context<Context>()
+  .meta<Meta>()
+  .create({
+    errorFormatter({ shape, error }) {
+      const zodError = error.cause instanceof z.ZodError ? z.flattenError(error.cause) : null;
+      // Never leak driver or library messages from unexpected failures.
+      const message = error.code === 'INTERNAL_SERVER_ERROR' ? 'Internal server error' : shape.message;
+      const { stack: _stack, ...data } = shape.data;
+      return { ...shape, message, data: { ...data, zodError } };
+    },
+  });
+
+/** A lost database, Redis or storage connection is "try again", not a server bug. */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'EAI_AGAIN', '57P01', '57P03']);
+
+const unavailableOnLostConnection = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.code === 'INTERNAL_SERVER_ERROR') {
+    const code = (result.error.cause as { code?: unknown } | undefined)?.code;
+    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) {
+      throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'A backing service is unavailable; try again shortly', cause: result.error.cause });
+    }
+  }
+  return result;
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const publicProcedure = t.procedure.use(unavailableOnLostConnection);
+
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.viewer) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first' });
+  return next({ ctx: { ...ctx, viewer: ctx.viewer } });
+});

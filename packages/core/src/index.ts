@@ -1,0 +1,2 @@
+export type { CoreConfig } from './config.js';
+export type { Services } from './services.js';

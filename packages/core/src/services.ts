@@ -1,0 +1,22 @@
+import type { Db } from '@plyr/db';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { NodeOAuthClient } from '@atproto/oauth-client-node';
+import type { CoreConfig } from './config.js';
+import type { Storage } from './storage/index.js';
+import type { SupporterService } from './supporters/index.js';
+import type { AuthService } from './auth/index.js';
+import type { Jobs } from './jobs/index.js';
+
+/** Everything a request handler or job may use; built once per process by the host. */
+export interface Services {
+  config: CoreConfig;
+  db: Db;
+  redis: Redis | null;
+  storage: Storage;
+  supporters: SupporterService;
+  oauth: NodeOAuthClient;
+  auth: AuthService;
+  jobs: Jobs;
+  logger: Logger;
+}

@@ -1,0 +1,66 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import * as schema from './schema.js';
+import { startEmbeddedPostgres } from './embedded.js';
+
+export type Db = PostgresJsDatabase<typeof schema>;
+
+export interface DbHandle {
+  db: Db;
+  /** The raw driver, for health checks and the few statements drizzle does not express. */
+  sql: postgres.Sql;
+  /** `postgres://…` actually in use (the embedded server's, when no URL was given). */
+  url: string;
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+export interface CreateDbOptions {
+  /** `DATABASE_URL`; when absent an embedded PostgreSQL is started under `dataDir`. */
+  url?: string;
+  dataDir?: string;
+  /** Connections in the pool. */
+  max?: number;
+  /** Seconds to wait for a connection before failing the query (a down database fails fast). */
+  connectTimeoutSeconds?: number;
+  runMigrations?: boolean;
+}
+
+export const migrationsFolder = join(import.meta.dirname, '..', 'migrations');
+
+export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle> {
+  let url = options.url;
+  let stopEmbedded: (() => Promise<void>) | undefined;
+  if (!url) {
+    const dir = join(options.dataDir ?? '.data', 'postgres');
+    mkdirSync(dir, { recursive: true });
+    const embedded = await startEmbeddedPostgres(dir);
+    url = embedded.url;
+    stopEmbedded = embedded.stop;
+  }
+  const sql = postgres(url, {
+    max: options.max ?? 10,
+    connect_timeout: options.connectTimeoutSeconds ?? 5,
+    idle_timeout: 30,
+    onnotice: () => {},
+  });
+  const db = drizzle(sql, { schema });
+  if (options.runMigrations ?? true) await runMigrations(db);
+  return {
+    db,
+    sql,
+    url,
+    embedded: Boolean(stopEmbedded),
+    async close() {
+      await sql.end({ timeout: 5 });
+      await stopEmbedded?.();
+    },
+  };
+}
+
+export async function runMigrations(db: Db): Promise<void> {
+  await migrate(db, { migrationsFolder });
+}
