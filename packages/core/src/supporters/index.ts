@@ -1,0 +1,9 @@
+export {
+  createSupporterService,
+  InvalidDidError,
+  isDid,
+  type SupportOutcome,
+  type SupporterService,
+  type SupporterServiceOptions,
+} from './service.js';
+export { AtprotofansError, type AtprotofansFailure } from './client.js';
