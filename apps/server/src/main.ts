@@ -1,7 +1,5 @@
 import type { Server } from 'node:http';
 import { EnvError, loadEnv } from './env.js';
-import { createAppContext } from './context.js';
-import { createApp } from './app.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
@@ -16,6 +14,9 @@ try {
   throw err;
 }
 
+// Loaded after validation so a bad variable is reported before any heavy module loads.
+const { createAppContext } = await import('./context.js');
+const { createApp } = await import('./app.js');
 const ctx = await createAppContext(env);
 const { logger } = ctx.services;
 const app = createApp(ctx);

@@ -1,7 +1,6 @@
 // Job worker alone (no HTTP): run several of these to scale out move and record jobs.
 // Start API instances with WORKER_ENABLED=false when workers run separately.
 import { EnvError, loadEnv } from './env.js';
-import { createAppContext } from './context.js';
 
 let env;
 try {
@@ -17,6 +16,8 @@ if (!env.redisUrl) {
   console.error('invalid environment: REDIS_URL: the separate worker needs Redis (without it the API runs jobs in-process)');
   process.exit(1);
 }
+// Loaded after validation so a bad variable is reported before any heavy module loads.
+const { createAppContext } = await import('./context.js');
 const ctx = await createAppContext(env, { runWorker: true });
 ctx.services.logger.info('plyr worker running');
 const stop = async () => {

@@ -1,0 +1,67 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadEnv } from '../../src/env.js';
+
+const MAIN = join(import.meta.dirname, '..', '..', 'src', 'main.ts');
+
+/** Starts the real entry point with only `vars` set and returns how it ended. */
+function startWith(vars: Record<string, string>) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN], {
+    env: { PATH: process.env.PATH, ...vars },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { status: r.status, stderr: r.stderr };
+}
+
+describe('configuration validated at start', () => {
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ APP_ENV: 'prod' }, 'APP_ENV'],
+    [{ CORS_ORIGIN_REGEX: '^https://(' }, 'CORS_ORIGIN_REGEX'],
+    [{ APP_ENV: 'production' }, 'SESSION_ENCRYPTION_KEY'],
+    [{ RATE_LIMIT_AUTH: 'ten per minute' }, 'RATE_LIMIT_AUTH'],
+    [{ SESSION_ENCRYPTION_KEY: 'c2hvcnQ=' }, 'SESSION_ENCRYPTION_KEY'],
+    [{ CORS_ORIGINS: 'https://plyr.fm/path' }, 'CORS_ORIGINS'],
+  ])('%o stops the process with one line naming %s', (vars, name) => {
+    const { status, stderr } = startWith(vars);
+    expect(status).not.toBe(0);
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(name);
+  });
+
+  it('never echoes a secret value in the message', () => {
+    const secret = 'bm90LXRoaXJ0eS10d28tYnl0ZXM='; // valid base64, wrong length
+    const { stderr } = startWith({ SESSION_ENCRYPTION_KEY: secret });
+    expect(stderr).toContain('SESSION_ENCRYPTION_KEY');
+    expect(stderr).not.toContain(secret);
+  });
+
+  it('refuses production without https PUBLIC_URL', () => {
+    const key = Buffer.alloc(32, 1).toString('base64');
+    const jwk = JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd', kid: 'k1' }] });
+    expect(() =>
+      loadEnv({ APP_ENV: 'production', SESSION_ENCRYPTION_KEY: key, OAUTH_PRIVATE_KEYS: jwk, PUBLIC_URL: 'http://api.plyr.fm' }),
+    ).toThrow(/PUBLIC_URL/);
+  });
+
+  it('applies the per-environment CORS defaults and anchors custom patterns', () => {
+    expect(loadEnv({}).corsOrigins).toEqual(['http://localhost:5173']);
+    expect(loadEnv({}).corsOriginRegex).toBeNull();
+    expect(loadEnv({ APP_ENV: 'staging' }).corsOrigins).toEqual(['https://stg.plyr.fm']);
+    const custom = loadEnv({ CORS_ORIGIN_REGEX: 'https://[a-z]+\\.example\\.com' }).corsOriginRegex!;
+    expect(custom.test('https://a.example.com')).toBe(true);
+    expect(custom.test('https://a.example.com.evil.com')).toBe(false);
+    expect(custom.test('xhttps://a.example.com')).toBe(false);
+  });
+
+  it('parses rate limits and the Secure-cookie rule', () => {
+    const env = loadEnv({ RATE_LIMIT_DEFAULT: '5/second', FRONTEND_URL: 'https://plyr.fm' });
+    expect(env.rateLimit.default).toEqual({ limit: 5, windowMs: 1000, text: '5/second' });
+    expect(env.cookieSecure).toBe(true);
+    expect(loadEnv({ FRONTEND_URL: 'http://localhost:5173' }).cookieSecure).toBe(false);
+    expect(loadEnv({ FRONTEND_URL: 'http://localhost.evil.com' }).cookieSecure).toBe(true);
+  });
+});

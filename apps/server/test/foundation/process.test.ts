@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, freePort } from '@plyr/testing';
+
+const MAIN = join(import.meta.dirname, '..', '..', 'src', 'main.ts');
+const dirs: string[] = [];
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'plyr-proc-'));
+  dirs.push(dir);
+  return dir;
+}
+
+function startServer(env: Record<string, string>): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
+  let output = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+async function waitForHealth(url: string, timeoutMs = 20_000): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    try {
+      if ((await fetch(`${url}/health`)).status === 200) return Date.now() - started;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no /health 200 within ${timeoutMs} ms`);
+}
+
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the process', () => {
+  it('finishes a request in flight when SIGTERM arrives, then exits 0', async () => {
+    const database = await createTestDatabase();
+    const port = await freePort();
+    const server = startServer({ PORT: String(port), DATABASE_URL: database.url, DATA_DIR: tempDir(), RATE_LIMIT_ENABLED: 'false' });
+    try {
+      await waitForHealth(`http://127.0.0.1:${port}`);
+      const body = JSON.stringify({ exchangeToken: 'not-a-real-token', mode: 'token' });
+      // Send the headers and half the body, signal, then the rest: the request is in flight.
+      const response = new Promise<number>((resolve, reject) => {
+        const req = request(
+          { host: '127.0.0.1', port, method: 'POST', path: '/trpc/auth.exchange', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.write(body.slice(0, 10));
+        setTimeout(() => {
+          server.child.kill('SIGTERM');
+          setTimeout(() => req.end(body.slice(10)), 300);
+        }, 200);
+      });
+      expect(await response).toBe(401);
+      expect(await server.exited).toBe(0);
+    } finally {
+      server.child.kill('SIGKILL');
+      await database.drop();
+    }
+  });
+
+  it('starts with no environment on embedded services, and keeps its data across a restart', async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const env = { PORT: String(port), DATA_DIR: dataDir };
+    const first = startServer(env);
+    let firstStartMs: number;
+    try {
+      firstStartMs = await waitForHealth(`http://127.0.0.1:${port}`);
+      expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
+      const dbPort = readFileSync(join(dataDir, 'postgres', 'port'), 'utf8');
+      const sql = postgres(`postgres://plyr:plyr@127.0.0.1:${dbPort}/plyr`, { max: 1 });
+      await sql`insert into users (did, handle) values ('did:plc:persisted', 'kept.test')`;
+      await sql.end();
+    } finally {
+      first.child.kill('SIGTERM');
+    }
+    expect(await first.exited).toBe(0);
+    expect(first.output()).toMatch(/embedded PostgreSQL/);
+    expect(firstStartMs).toBeLessThan(10_000);
+
+    const second = startServer(env);
+    try {
+      await waitForHealth(`http://127.0.0.1:${port}`);
+      const dbPort = readFileSync(join(dataDir, 'postgres', 'port'), 'utf8');
+      const sql = postgres(`postgres://plyr:plyr@127.0.0.1:${dbPort}/plyr`, { max: 1 });
+      const rows = await sql`select handle from users where did = 'did:plc:persisted'`;
+      await sql.end();
+      expect(rows).toEqual([{ handle: 'kept.test' }]);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  });
+});

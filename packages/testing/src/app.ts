@@ -1,0 +1,124 @@
+import { createServer, type AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { createApp, createAppContext, loadEnv, type AppContext } from '@plyr/server';
+import { createTestDatabase } from './database.js';
+import { createTestRedisUrl } from './redis.js';
+import { startTestS3 } from './s3.js';
+
+export interface TestApp {
+  url: string;
+  ctx: AppContext;
+  services: AppContext['services'];
+  /** Every log line written so far (tests scan it for leaked secrets). */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  /** Reuse these instead of fresh ones (e.g. two instances on one database and Redis). */
+  databaseUrl?: string;
+  redisUrl?: string | null;
+  s3Env?: Record<string, string>;
+  runWorker?: boolean;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A real API server on 127.0.0.1 against a database of its own, the worker's Redis db and a fresh
+ * S3-compatible server. `env` takes SPEC.md variable names and wins over the test defaults.
+ */
+export async function startTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
+  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  const port = await freePort();
+  let databaseUrl = options.databaseUrl;
+  if (!databaseUrl) {
+    const database = await createTestDatabase();
+    cleanups.push(() => database.drop());
+    databaseUrl = database.url;
+  }
+  const redisUrl = options.redisUrl === undefined ? await createTestRedisUrl() : options.redisUrl;
+  let s3Env = options.s3Env;
+  if (!s3Env) {
+    const s3 = await startTestS3();
+    cleanups.push(() => s3.close());
+    s3Env = storageEnv(s3.config);
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'plyr-test-'));
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const logs: string[] = [];
+  const logDestination = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const parsed = loadEnv({
+    APP_ENV: 'development',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    PUBLIC_URL: `http://localhost:${port}`,
+    FRONTEND_URL: 'http://localhost:5173',
+    DATABASE_URL: databaseUrl,
+    ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+    ...s3Env,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'info',
+    ATPROTOFANS_URL: 'http://127.0.0.1:1',
+    ...env,
+  });
+  const ctx = await createAppContext(parsed, { logDestination, runWorker: options.runWorker });
+  const server: Server = await new Promise((resolve) => {
+    const s = createApp(ctx).listen(port, '127.0.0.1', () => resolve(s));
+  });
+  return {
+    url: `http://localhost:${port}`,
+    ctx,
+    services: ctx.services,
+    logs,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await ctx.destroy();
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    },
+  };
+}
+
+/** The SPEC.md variables that point the API at a given S3-compatible server. */
+export function storageEnv(config: {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  publicBucket: string;
+  privateBucket: string;
+  cdnBaseUrl: string;
+}): Record<string, string> {
+  return {
+    S3_ENDPOINT: config.endpoint,
+    S3_REGION: config.region,
+    S3_ACCESS_KEY_ID: config.accessKeyId,
+    S3_SECRET_ACCESS_KEY: config.secretAccessKey,
+    S3_FORCE_PATH_STYLE: 'true',
+    S3_PUBLIC_BUCKET: config.publicBucket,
+    S3_PRIVATE_BUCKET: config.privateBucket,
+    CDN_BASE_URL: config.cdnBaseUrl,
+  };
+}
