@@ -135,7 +135,10 @@ export const likes = pgTable(
     trackId: uuid('track_id')
       .notNull()
       .references(() => tracks.id, { onDelete: 'cascade' }),
+    /** `at://{did}/fm.plyr.like/{tid}`: the listener's like record, its key chosen when the like is stored. */
     recordUri: text('record_uri'),
+    /** Set once the record is on the listener's PDS; null while the write is pending. */
+    recordCid: text('record_cid'),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.did, t.trackId] }), index('likes_did_created_idx').on(t.did, t.createdAt.desc())],
