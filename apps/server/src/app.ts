@@ -5,6 +5,7 @@ import { corsPolicy } from './http/cors.js';
 import { csrfGuard } from './http/csrf.js';
 import { healthRoutes } from './http/health.js';
 import { originPolicy } from './http/origins.js';
+import { rateLimits } from './http/rate-limit.js';
 import { requestLogging } from './http/request-logging.js';
 import { securityHeaders } from './http/security-headers.js';
 import { batchGuard, trpcHandler } from './http/trpc.js';
@@ -23,6 +24,7 @@ export function createApp(ctx: AppContext): Express {
   app.use(corsPolicy(allowedOrigin));
   app.use(csrfGuard(allowedOrigin, SESSION_COOKIE));
   app.use(healthRoutes(services));
+  app.use(rateLimits({ config: env.rateLimit, trustProxy: env.trustProxy, redis: services.redis, logger: services.logger }));
   app.use(authRoutes(services));
   app.use('/trpc', batchGuard, trpcHandler(services));
 

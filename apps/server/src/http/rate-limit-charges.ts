@@ -1,0 +1,54 @@
+import { createHash } from 'node:crypto';
+import type { Request } from 'express';
+import { ipKeyGenerator } from 'express-rate-limit';
+import type { AnyTRPCProcedure, TRPCProcedureType } from '@trpc/server';
+import { appRouter, credentialsOf, MAX_BATCH_SIZE, type Meta, type RateLimitGroup } from '@plyr/api';
+
+const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+
+/**
+ * Who pays for a request: its session cookie, else its bearer token (both hashed, so Redis never
+ * holds a credential), else its address as Express derives it under `trust proxy`. With no proxy
+ * trusted that is the socket's address, so a client cannot pick its key with X-Forwarded-For.
+ * IPv6 addresses count per /56, the block one subscriber usually holds.
+ */
+export function clientKey(req: Request): string {
+  const { sessionToken, bearerToken } = credentialsOf(req);
+  if (sessionToken) return `session:${sha256(sessionToken)}`;
+  if (bearerToken) return `token:${sha256(bearerToken)}`;
+  return `ip:${req.ip ? ipKeyGenerator(req.ip) : 'unknown'}`;
+}
+
+export interface TrpcCall {
+  path: string;
+  type: TRPCProcedureType | 'unknown';
+  group: RateLimitGroup;
+}
+
+const procedures = new Map(
+  Object.entries(appRouter._def.procedures as Record<string, AnyTRPCProcedure>).map(([path, procedure]) => [
+    path,
+    { type: procedure._def.type, group: (procedure._def.meta as Meta | undefined)?.rateLimitGroup ?? 'default' },
+  ]),
+);
+
+/**
+ * The calls of a /trpc request (mounted there, so `req.path` is what tRPC sees), read the way
+ * tRPC reads them: the last path segment, URI-decoded, split on commas when `batch=1`. Unknown
+ * procedures count in the default group. Null when the request is malformed or over the batch
+ * cap: it is refused before any procedure runs.
+ */
+export function trpcCalls(req: Request): { calls: TrpcCall[]; batch: boolean } | null {
+  let batch: boolean;
+  let path: string;
+  try {
+    batch = new URL(req.originalUrl, 'http://localhost').searchParams.get('batch') === '1';
+    path = decodeURIComponent(req.path.slice(req.path.lastIndexOf('/') + 1));
+  } catch {
+    return null;
+  }
+  const paths = batch ? path.split(',') : [path];
+  if (paths.length > MAX_BATCH_SIZE) return null;
+  const calls = paths.map((p) => ({ path: p, ...(procedures.get(p) ?? { type: 'unknown' as const, group: 'default' as const }) }));
+  return { calls, batch };
+}

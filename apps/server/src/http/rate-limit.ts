@@ -1,0 +1,141 @@
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { rateLimit, type Logger as LimiterLogger, type RateLimitRequestHandler, type Store } from 'express-rate-limit';
+import { getErrorShape, transformTRPCResponse, TRPCError } from '@trpc/server';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { appRouter, type RateLimitGroup } from '@plyr/api';
+import type { Env, RateLimitRule } from '../env.js';
+import { clientKey, trpcCalls, type TrpcCall } from './rate-limit-charges.js';
+import { createRateLimitStore, RateLimitStoreError, StoreOutage } from './rate-limit-store.js';
+
+export interface RateLimitDeps {
+  config: Env['rateLimit'];
+  trustProxy: Env['trustProxy'];
+  redis: Redis | null;
+  logger: Logger;
+}
+
+interface GroupLimiter {
+  group: RateLimitGroup;
+  rule: RateLimitRule;
+  store: Store;
+  limiter: RateLimitRequestHandler;
+}
+
+const GROUPS: readonly RateLimitGroup[] = ['default', 'auth', 'upload'];
+
+/**
+ * SPEC.md "Rate limiting", mounted before the routes it protects (after CORS, so a 429 still
+ * carries the CORS headers a browser app needs to read it; after /health and /ready, which are
+ * never limited). `/trpc` pays one hit per call in its procedure's group, `/auth/*` one in `auth`,
+ * everything else one in `default`. Disabled, it is an empty router.
+ */
+export function rateLimits({ config, trustProxy, redis, logger }: RateLimitDeps): Router {
+  const router = Router();
+  if (!config.enabled) return router;
+  if (trustProxy === true) {
+    logger.warn('TRUST_PROXY=true trusts every X-Forwarded-For hop: clients can choose their rate-limit key (set the hop count instead)');
+  }
+
+  const outage = new StoreOutage(logger);
+  // express-rate-limit's own log lines; store failures are already logged once per outage above.
+  const limiterLogger: LimiterLogger = {
+    error: (err, message) => {
+      if (!(err instanceof RateLimitStoreError)) logger.error({ err }, message ?? 'rate limiter error');
+    },
+    warn: (err, message) => logger.warn({ err }, message ?? 'rate limiter warning'),
+  };
+  const trpcRequests = new WeakMap<Request, { calls: TrpcCall[]; batch: boolean } | null>();
+
+  const limiters = Object.fromEntries(
+    GROUPS.map((group) => {
+      const rule = config[group];
+      const store = createRateLimitStore(group, redis, outage);
+      const limiter = rateLimit({
+        limit: rule.limit,
+        windowMs: rule.windowMs,
+        // draft-8 names each policy (`"auth"; r=0; t=42`), so a batch that spans two groups reports
+        // both in one response; draft-7 has one unnamed policy per response. Both use SPEC.md's
+        // header names (`RateLimit`, `RateLimit-Policy`); draft-6 does not.
+        standardHeaders: 'draft-8',
+        legacyHeaders: false,
+        identifier: group,
+        keyGenerator: clientKey,
+        store,
+        passOnStoreError: true,
+        logger: limiterLogger,
+        handler: (req, res) => tooManyRequests(req, res, group, rule, trpcRequests.get(req)),
+      });
+      return [group, { group, rule, store, limiter }];
+    }),
+  ) as Record<RateLimitGroup, GroupLimiter>;
+
+  router.use('/trpc', (req, res, next) => {
+    const request = trpcCalls(req);
+    trpcRequests.set(req, request);
+    // Malformed or over the batch cap: one default hit, and the batch guard behind refuses it.
+    const charges = new Map<RateLimitGroup, number>(request ? [] : [['default', 1]]);
+    for (const call of request?.calls ?? []) charges.set(call.group, (charges.get(call.group) ?? 0) + 1);
+    const handlers = [...charges].flatMap(([group, cost]) => charge(limiters[group], cost));
+    runInOrder(handlers, req, res, (err) => next(err ?? 'router'));
+  });
+  router.use('/auth', ...charge(limiters.auth, 1), leave);
+  router.use(...charge(limiters.default, 1), leave);
+  return router;
+}
+
+// Done counting: skip the rest of this router (a /trpc or /auth request pays in one group only).
+const leave: RequestHandler = (_req, _res, next) => next('router');
+
+/**
+ * Handlers that charge `cost` hits to one group. express-rate-limit counts one hit per request
+ * and has no cost option, so the first `cost - 1` hits go straight to the group's store (the same
+ * key and counter the limiter uses, incremented concurrently) and the limiter then counts the
+ * last one itself: it sees the total, decides, and sets the headers once. A failed store call
+ * here is already logged by the store; the limiter then fails open as well.
+ */
+function charge({ store, limiter }: GroupLimiter, cost: number): RequestHandler[] {
+  if (cost <= 1) return [limiter];
+  const prepay: RequestHandler = (req, _res, next) => {
+    const key = clientKey(req);
+    Promise.all(Array.from({ length: cost - 1 }, () => store.increment(key))).then(
+      () => next(),
+      () => next(),
+    );
+  };
+  return [prepay, limiter];
+}
+
+/** Runs Express handlers one after another as a single one: `done` gets the first error, or nothing. */
+function runInOrder(handlers: RequestHandler[], req: Request, res: Response, done: (err?: unknown) => void): void {
+  const step = (index: number) => (err?: unknown) => {
+    if (err) return done(err);
+    const handler = handlers[index];
+    if (!handler) return done();
+    void handler(req, res, step(index + 1));
+  };
+  step(0)();
+}
+
+function tooManyRequests(
+  req: Request,
+  res: Response,
+  group: RateLimitGroup,
+  rule: RateLimitRule,
+  trpc: { calls: TrpcCall[]; batch: boolean } | null | undefined,
+): void {
+  const message = `Too many requests: the ${group} limit is ${rule.text}; retry in ${String(res.getHeader('Retry-After'))} s`;
+  res.status(429);
+  if (trpc === undefined) {
+    res.json({ error: { code: 'TOO_MANY_REQUESTS', message } });
+    return;
+  }
+  // The shape tRPC itself gives a TOO_MANY_REQUESTS error, per call for a batch, so the SDK reads it as one.
+  const config = appRouter._def._config;
+  const error = new TRPCError({ code: 'TOO_MANY_REQUESTS', message });
+  const calls = trpc?.calls ?? [{ path: '', type: 'unknown' as const }];
+  const shapes = calls.map(({ path, type }) => ({
+    error: getErrorShape({ config, error, type, path: path || undefined, input: undefined, ctx: undefined }),
+  }));
+  res.json(transformTRPCResponse(config, trpc?.batch ? shapes : shapes[0]!));
+}
