@@ -15,7 +15,7 @@ export const supporterCacheKey = (supporterDid: string, artistDid: string) =>
   `supporter:v1:${supporterDid}/${artistDid}`;
 
 /** Bounds memory without Redis: ~80-byte keys, so about 3 MB at most. */
-export const MEMORY_CACHE_MAX_ENTRIES = 10_000;
+const MEMORY_CACHE_MAX_ENTRIES = 10_000;
 
 // A healthy local Redis answers in well under a millisecond; past this the cache is treated as down.
 const REDIS_TIMEOUT_MS = 250;
