@@ -1,9 +1,11 @@
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { router } from './trpc.js';
 import { authRouter } from './routers/auth.js';
+import { supportersRouter } from './routers/supporters.js';
 
 export const appRouter = router({
   auth: authRouter,
+  supporters: supportersRouter,
 });
 
 export type AppRouter = typeof appRouter;

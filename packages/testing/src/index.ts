@@ -4,3 +4,4 @@ export * from './redis.js';
 export * from './app.js';
 export * from './secrets.js';
 export * from './tcp-proxy.js';
+export * from './atprotofans.js';

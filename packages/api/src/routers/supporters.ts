@@ -1,0 +1,40 @@
+import { TRPCError, type TRPCRouterRecord } from '@trpc/server';
+import { z } from 'zod';
+import { isDid } from '@plyr/core/supporters/index';
+import { protectedProcedure } from '../trpc.js';
+
+export const MAX_ARTISTS_PER_CHECK = 100;
+
+const did = z.string().max(2048).refine(isDid, 'must be a valid did:plc or did:web');
+
+const artistDidList = z
+  .array(did)
+  .max(MAX_ARTISTS_PER_CHECK * 2)
+  .transform((dids) => [...new Set(dids)])
+  .refine((dids) => dids.length <= MAX_ARTISTS_PER_CHECK, `at most ${MAX_ARTISTS_PER_CHECK} distinct artists`);
+
+export const supportersRouter = {
+  /** Is the viewer a supporter of this artist? Fails with SERVICE_UNAVAILABLE rather than guessing "no". */
+  check: protectedProcedure.input(z.object({ artistDid: did })).query(async ({ ctx, input }) => {
+    const outcome = await ctx.services.supporters.check(ctx.viewer.did, input.artistDid);
+    if (outcome === 'unavailable') {
+      throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'Supporter validation is unavailable; try again shortly' });
+    }
+    return { supporter: outcome === 'supporter' };
+  }),
+
+  /** Which of these artists the viewer supports; artists whose check failed are listed apart, never as "no". */
+  supportedArtists: protectedProcedure
+    .input(z.object({ artistDids: artistDidList }))
+    .query(async ({ ctx, input }) => {
+      const outcomes = await ctx.services.supporters.resolveSupportedArtists(ctx.viewer.did, input.artistDids);
+      const supported: string[] = [];
+      const unavailable: string[] = [];
+      for (const artistDid of input.artistDids) {
+        const outcome = outcomes.get(artistDid);
+        if (outcome === 'supporter') supported.push(artistDid);
+        else if (outcome !== 'not_supporter') unavailable.push(artistDid);
+      }
+      return { supported, unavailable };
+    }),
+} satisfies TRPCRouterRecord;
