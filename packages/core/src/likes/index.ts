@@ -1,0 +1,9 @@
+export { likeTrack, listLikedTracks, unlikeTrack, type LikedTrack, type TrackRow } from './likes.js';
+export {
+  LIKE_COLLECTION,
+  LIKE_RECORD_JOB,
+  likeRecordJob,
+  PDS_WRITE_TIMEOUT_MS,
+  TrackRecordPendingError,
+  type LikeRecordJobData,
+} from './record-job.js';
