@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createStorage,
@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 /** Uploads through a presigned PUT, the way a browser does. */
-async function upload(key: string, bytes: Uint8Array, contentType = 'audio/mpeg'): Promise<Response> {
+async function upload(key: string, bytes: Uint8Array<ArrayBuffer>, contentType = 'audio/mpeg'): Promise<Response> {
   const url = await storage.presignPut(key, { contentType, contentLength: bytes.length, expiresInSeconds: 900 });
   return fetch(url, { method: 'PUT', body: bytes, headers: { 'Content-Type': contentType } });
 }
@@ -209,6 +209,20 @@ describe('ping', () => {
     await expect(down.ping()).rejects.toBeInstanceOf(StorageUnavailableError);
     expect(performance.now() - started).toBeLessThan(3000);
     down.destroy();
+  });
+
+  it('gives up within its bound when the storage accepts connections but never answers', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const hung = createStorage({ ...s3.config, endpoint: `http://127.0.0.1:${port}` });
+    const started = performance.now();
+    await expect(hung.ping()).rejects.toBeInstanceOf(StorageUnavailableError);
+    expect(performance.now() - started).toBeLessThan(3000);
+    hung.destroy();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
   });
 
   it('fails when a bucket is missing', async () => {
