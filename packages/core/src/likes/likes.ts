@@ -1,3 +1,4 @@
+import { AtUri } from '@atproto/api';
 import { TID } from '@atproto/common-web';
 import { and, desc, eq } from 'drizzle-orm';
 import { likes, tracks, users, type Db } from '@plyr/db';
@@ -25,7 +26,7 @@ export async function likeTrack(services: LikeServices, did: string, trackId: st
   if (!track) return false;
   await db
     .insert(likes)
-    .values({ did, trackId, recordUri: `at://${did}/${LIKE_COLLECTION}/${TID.nextStr()}` })
+    .values({ did, trackId, recordUri: AtUri.make(did, LIKE_COLLECTION, TID.nextStr()).toString() })
     .onConflictDoNothing();
   const [like] = await db
     .select({ recordUri: likes.recordUri, recordCid: likes.recordCid })
