@@ -244,7 +244,7 @@ describe('presigning', () => {
     const microsPerCall = ((performance.now() - started) * 1000) / n;
     console.info(`presignGet: ${microsPerCall.toFixed(1)} µs per call over ${n} calls`);
     // Loose on purpose (CI machines are shared); a network round trip per call would still fail above.
-    expect(microsPerCall).toBeLessThan(5000);
+    expect(microsPerCall).toBeLessThan(10_000);
     offline.destroy();
   });
 });
