@@ -5,3 +5,4 @@ export * from './app.js';
 export * from './secrets.js';
 export * from './tcp-proxy.js';
 export * from './atprotofans.js';
+export * from './s3.js';
