@@ -10,6 +10,7 @@ import { requestLogging } from './http/request-logging.js';
 import { securityHeaders } from './http/security-headers.js';
 import { batchGuard, trpcHandler } from './http/trpc.js';
 import { authRoutes } from './http/auth-routes.js';
+import { audioRoutes } from './http/audio.js';
 
 /** The HTTP surface, in the order a request meets it. No `listen` here: tests mount it on port 0. */
 export function createApp(ctx: AppContext): Express {
@@ -26,6 +27,7 @@ export function createApp(ctx: AppContext): Express {
   app.use(healthRoutes(services));
   app.use(rateLimits({ config: env.rateLimit, trustProxy: env.trustProxy, redis: services.redis, logger: services.logger }));
   app.use(authRoutes(services));
+  app.use(audioRoutes(services));
   app.use('/trpc', batchGuard, trpcHandler(services));
 
   app.use((_req, res) => {

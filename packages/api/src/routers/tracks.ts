@@ -1,0 +1,100 @@
+import { TRPCError, type TRPCRouterRecord } from '@trpc/server';
+import { z } from 'zod';
+import {
+  createUpload,
+  deleteTrack,
+  finalizeUpload,
+  findTrack,
+  listTracks,
+  MAX_PAGE_SIZE,
+  TrackError,
+  updateTrack,
+} from '@plyr/core/tracks/index';
+import { toTrackOutput, toTrackOutputs } from '../track-output.js';
+import { protectedProcedure, publicProcedure } from '../trpc.js';
+
+/** Domain refusals become the tRPC code they name; anything else stays an internal error. */
+function asTrpcError(err: unknown): never {
+  if (err instanceof TrackError) throw new TRPCError({ code: err.code, message: err.message, cause: err });
+  throw err;
+}
+
+const trackId = z.uuid({ message: 'must be a track id' });
+const title = z.string().trim().min(1).max(300);
+const supportGate = z.object({ type: z.literal('any') }).nullable();
+
+const pageInput = z
+  .object({
+    cursor: z.string().max(200).optional(),
+    limit: z.number().int().min(1).max(MAX_PAGE_SIZE).default(20),
+  })
+  .default({ limit: 20 });
+
+const createUploadInput = z.object({
+  filename: z.string().trim().min(1).max(255),
+  // The storage signs this value, so a PUT with any other type is refused.
+  contentType: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^audio\/[a-z0-9][a-z0-9.+-]{0,63}$/, 'must be an audio/* media type'),
+  size: z.number().int().min(1),
+});
+
+export const tracksRouter = {
+  /** Every track, newest first. */
+  list: publicProcedure.input(pageInput).query(async ({ ctx, input }) => {
+    const page = await listTracks(ctx.services.db, input).catch(asTrpcError);
+    return { items: await toTrackOutputs(ctx, page.rows), nextCursor: page.nextCursor };
+  }),
+
+  byId: publicProcedure.input(z.object({ id: trackId })).query(async ({ ctx, input }) => {
+    const row = await findTrack(ctx.services.db, input.id);
+    if (!row) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such track' });
+    return toTrackOutput(ctx, row);
+  }),
+
+  /** The viewer's own tracks, newest first. */
+  mine: protectedProcedure.input(pageInput).query(async ({ ctx, input }) => {
+    const page = await listTracks(ctx.services.db, { ...input, artistDid: ctx.viewer.did }).catch(asTrpcError);
+    return { items: await toTrackOutputs(ctx, page.rows), nextCursor: page.nextCursor };
+  }),
+
+  /** A presigned PUT for the audio file; the bytes go straight to storage, never through the API. */
+  createUpload: protectedProcedure
+    .meta({ rateLimitGroup: 'upload' })
+    .input(createUploadInput)
+    .mutation(async ({ ctx, input }) => {
+      const ticket = await createUpload(ctx.services, ctx.viewer.did, input).catch(asTrpcError);
+      return { ...ticket, expiresAt: ticket.expiresAt.toISOString() };
+    }),
+
+  /** Checks what was uploaded, stores the track and writes its ATProto record. */
+  finalizeUpload: protectedProcedure
+    .meta({ rateLimitGroup: 'upload' })
+    .input(z.object({ uploadId: z.uuid({ message: 'must be an upload id' }), title, supportGate: supportGate.optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const row = await finalizeUpload(ctx.services, ctx.viewer.did, {
+        uploadId: input.uploadId,
+        title: input.title,
+        supportGate: input.supportGate ?? null,
+      }).catch(asTrpcError);
+      return toTrackOutput(ctx, row);
+    }),
+
+  /** The artist only. A gate change applies to access at once; the audio follows in the background. */
+  update: protectedProcedure
+    .input(z.object({ id: trackId, title: title.optional(), supportGate: supportGate.optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const row = await updateTrack(ctx.services, ctx.viewer.did, input.id, input).catch(asTrpcError);
+      return toTrackOutput(ctx, row);
+    }),
+
+  /** The artist only: removes the track, its audio and its record. */
+  delete: protectedProcedure.input(z.object({ id: trackId })).mutation(async ({ ctx, input }) => {
+    await deleteTrack(ctx.services, ctx.viewer.did, input.id).catch(asTrpcError);
+    return { id: input.id, deleted: true as const };
+  }),
+
+  // Likes (like, unlike, liked) are added below this line by the likes module.
+} satisfies TRPCRouterRecord;

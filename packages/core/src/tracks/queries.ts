@@ -1,0 +1,99 @@
+import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
+import { tracks, users, type Db } from '@plyr/db';
+import { InvalidCursorError } from './errors.js';
+
+/** The columns every track read selects: the track and its artist's handle. */
+export const trackRowColumns = {
+  id: tracks.id,
+  fileId: tracks.fileId,
+  artistDid: tracks.artistDid,
+  artistHandle: users.handle,
+  title: tracks.title,
+  fileType: tracks.fileType,
+  contentType: tracks.contentType,
+  size: tracks.size,
+  supportGate: tracks.supportGate,
+  bucket: tracks.bucket,
+  moving: tracks.moving,
+  recordUri: tracks.recordUri,
+  recordCid: tracks.recordCid,
+  recordCreatedAt: tracks.recordCreatedAt,
+  createdAt: tracks.createdAt,
+  updatedAt: tracks.updatedAt,
+};
+
+/** Select track rows joined to their artist; others (likes) add their own joins and filters. */
+export function selectTrackRows(db: Db) {
+  return db.select(trackRowColumns).from(tracks).innerJoin(users, eq(users.did, tracks.artistDid));
+}
+
+export type TrackRow = Awaited<ReturnType<typeof selectTrackRows>>[number];
+
+export async function findTrack(db: Db, id: string): Promise<TrackRow | null> {
+  const [row] = await selectTrackRows(db).where(eq(tracks.id, id)).limit(1);
+  return row ?? null;
+}
+
+export async function findTrackByFileId(db: Db, fileId: string): Promise<TrackRow | null> {
+  const [row] = await selectTrackRows(db).where(eq(tracks.fileId, fileId)).limit(1);
+  return row ?? null;
+}
+
+export interface TrackPage {
+  rows: TrackRow[];
+  /** Pass back to get the next (older) page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export const MAX_PAGE_SIZE = 100;
+
+// Postgres keeps microseconds, a JS Date only milliseconds: the cursor carries the exact text.
+const createdAtText = sql<string>`to_char(${tracks.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/** Newest first, keyset-paginated on (createdAt, id) so inserts between pages never shift them. */
+export async function listTracks(
+  db: Db,
+  opts: { cursor?: string | undefined; limit: number; artistDid?: string | undefined },
+): Promise<TrackPage> {
+  const filters: SQL[] = [];
+  if (opts.artistDid !== undefined) filters.push(eq(tracks.artistDid, opts.artistDid));
+  if (opts.cursor !== undefined) {
+    const { createdAt, id } = decodeCursor(opts.cursor);
+    filters.push(
+      or(
+        sql`${tracks.createdAt} < ${createdAt}::timestamptz`,
+        and(sql`${tracks.createdAt} = ${createdAt}::timestamptz`, lt(tracks.id, id)),
+      )!,
+    );
+  }
+  const rows = await db
+    .select({ ...trackRowColumns, cursorCreatedAt: createdAtText })
+    .from(tracks)
+    .innerJoin(users, eq(users.did, tracks.artistDid))
+    .where(filters.length > 0 ? and(...filters) : undefined)
+    .orderBy(desc(tracks.createdAt), desc(tracks.id))
+    .limit(opts.limit + 1);
+  const page = rows.slice(0, opts.limit);
+  const last = page.at(-1);
+  return {
+    rows: page.map(({ cursorCreatedAt: _, ...row }) => row),
+    nextCursor: rows.length > opts.limit && last ? encodeCursor(last.cursorCreatedAt, last.id) : null,
+  };
+}
+
+const CURSOR_PATTERN =
+  /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+function encodeCursor(createdAt: string, id: string): string {
+  return Buffer.from(`${createdAt}|${id}`, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  const match = CURSOR_PATTERN.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  // A round trip through Date rejects impossible dates (Feb 30) that Postgres would fail on.
+  const time = match ? new Date(match[1]!) : null;
+  if (!match || !time || Number.isNaN(time.getTime()) || time.toISOString().slice(0, 23) !== match[1]!.slice(0, 23)) {
+    throw new InvalidCursorError();
+  }
+  return { createdAt: match[1]!, id: match[2]! };
+}
