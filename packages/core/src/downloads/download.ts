@@ -1,8 +1,7 @@
-import { eq } from 'drizzle-orm';
-import { tracks, users } from '@plyr/db';
 import { decideAccess, decideAccessMany, type AccessDecision } from '../access.js';
-import { listLikedTracks, type LikedTrack } from '../likes/index.js';
+import { listLikedTracks } from '../likes/index.js';
 import type { Services } from '../services.js';
+import { findTrack, type TrackRow } from '../tracks/index.js';
 import { attachmentDisposition, downloadFilename } from './filename.js';
 
 export interface TrackDownload {
@@ -19,7 +18,8 @@ export type TrackDownloadResult =
   | { ok: true; download: TrackDownload }
   | { ok: false; reason: 'not_found' | DownloadDenial };
 
-export interface LikedTrackDownload extends LikedTrack {
+export interface LikedTrackDownload {
+  track: TrackRow;
   /** The one access decision for this viewer, also what the track's `gated` is made from. */
   decision: AccessDecision;
   download: TrackDownload | null;
@@ -27,21 +27,20 @@ export interface LikedTrackDownload extends LikedTrack {
 }
 
 type DownloadServices = Pick<Services, 'db' | 'storage' | 'supporters' | 'config'>;
-type DownloadableTrack = Pick<LikedTrack['track'], 'fileId' | 'fileType' | 'bucket' | 'title'>;
+type DownloadableTrack = Pick<TrackRow, 'fileId' | 'fileType' | 'bucket' | 'title' | 'artistHandle'>;
 
 /** A presigned attachment URL from whichever bucket holds the audio now. */
-export function presignTrackDownload(
+export async function presignTrackDownload(
   services: Pick<Services, 'storage' | 'config'>,
   track: DownloadableTrack,
-  artistHandle: string,
 ): Promise<TrackDownload> {
-  const filename = downloadFilename({ artist: artistHandle, title: track.title, ext: track.fileType });
-  return services.storage
-    .presignGet(track.bucket, services.storage.audioKey(track.fileId, track.fileType), {
-      expiresInSeconds: services.config.presignTtlSeconds,
-      contentDisposition: attachmentDisposition(filename),
-    })
-    .then(({ url, expiresAt }) => ({ url, filename, expiresAt }));
+  const filename = downloadFilename({ artist: track.artistHandle, title: track.title, ext: track.fileType });
+  const { url, expiresAt } = await services.storage.presignGet(
+    track.bucket,
+    services.storage.audioKey(track.fileId, track.fileType),
+    { expiresInSeconds: services.config.presignTtlSeconds, contentDisposition: attachmentDisposition(filename) },
+  );
+  return { url, filename, expiresAt };
 }
 
 /** `downloads.track`: the download when the access decision allows it, else why not. */
@@ -50,15 +49,11 @@ export async function downloadTrack(
   viewerDid: string,
   trackId: string,
 ): Promise<TrackDownloadResult> {
-  const [row] = await services.db
-    .select({ track: tracks, artistHandle: users.handle })
-    .from(tracks)
-    .innerJoin(users, eq(users.did, tracks.artistDid))
-    .where(eq(tracks.id, trackId));
-  if (!row) return { ok: false, reason: 'not_found' };
-  const decision = await decideAccess(viewerDid, row.track, services.supporters);
+  const track = await findTrack(services.db, trackId);
+  if (!track) return { ok: false, reason: 'not_found' };
+  const decision = await decideAccess(viewerDid, track, services.supporters);
   if (decision !== 'allowed') return { ok: false, reason: decision };
-  return { ok: true, download: await presignTrackDownload(services, row.track, row.artistHandle) };
+  return { ok: true, download: await presignTrackDownload(services, track) };
 }
 
 /**
@@ -67,21 +62,16 @@ export async function downloadTrack(
  */
 export async function downloadLikedTracks(services: DownloadServices, viewerDid: string): Promise<LikedTrackDownload[]> {
   const liked = await listLikedTracks(services.db, viewerDid);
-  const decisions = await decideAccessMany(
-    viewerDid,
-    liked.map(({ track }) => track),
-    services.supporters,
-  );
+  const decisions = await decideAccessMany(viewerDid, liked, services.supporters);
   return Promise.all(
-    liked.map(async (item, i) => {
+    liked.map(async (track, i) => {
       const decision = decisions[i]!;
       if (decision === 'allowed') {
-        const download = await presignTrackDownload(services, item.track, item.artistHandle);
-        return { ...item, decision, download, skipped: null };
+        return { track, decision, download: await presignTrackDownload(services, track), skipped: null };
       }
       // A failed supporter check is never reported as "not a supporter".
       const skipped = decision === 'unavailable' ? 'unavailable' : 'gated';
-      return { ...item, decision, download: null, skipped };
+      return { track, decision, download: null, skipped };
     }),
   );
 }

@@ -1,4 +1,4 @@
-export { likeTrack, listLikedTracks, unlikeTrack, type LikedTrack, type TrackRow } from './likes.js';
+export { likeTrack, listLikedTracks, unlikeTrack } from './likes.js';
 export {
   LIKE_COLLECTION,
   LIKE_RECORD_JOB,

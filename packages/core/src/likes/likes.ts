@@ -1,18 +1,10 @@
 import { AtUri } from '@atproto/api';
 import { TID } from '@atproto/common-web';
 import { and, desc, eq } from 'drizzle-orm';
-import { likes, tracks, users, type Db } from '@plyr/db';
+import { likes, tracks, type Db } from '@plyr/db';
 import type { Services } from '../services.js';
+import { selectTrackRows, type TrackRow } from '../tracks/index.js';
 import { LIKE_COLLECTION, LIKE_RECORD_JOB } from './record-job.js';
-
-export type TrackRow = typeof tracks.$inferSelect;
-
-export interface LikedTrack {
-  track: TrackRow;
-  /** The artist's handle, for display and download filenames. */
-  artistHandle: string;
-  likedAt: Date;
-}
 
 type LikeServices = Pick<Services, 'db' | 'jobs' | 'logger'>;
 
@@ -72,12 +64,8 @@ export async function unlikeTrack(services: LikeServices, did: string, trackId: 
 }
 
 /** The viewer's liked tracks, newest like first. */
-export async function listLikedTracks(db: Db, did: string): Promise<LikedTrack[]> {
-  return db
-    .select({ track: tracks, artistHandle: users.handle, likedAt: likes.createdAt })
-    .from(likes)
-    .innerJoin(tracks, eq(tracks.id, likes.trackId))
-    .innerJoin(users, eq(users.did, tracks.artistDid))
-    .where(eq(likes.did, did))
+export async function listLikedTracks(db: Db, did: string): Promise<TrackRow[]> {
+  return selectTrackRows(db)
+    .innerJoin(likes, and(eq(likes.trackId, tracks.id), eq(likes.did, did)))
     .orderBy(desc(likes.createdAt), desc(likes.trackId));
 }

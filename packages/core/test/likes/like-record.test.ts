@@ -154,7 +154,7 @@ describe('like', () => {
     expect(await likeTrack(svc, listener.did, trackId)).toBe(true);
     const pending = await likeRow();
     expect(pending?.recordCid).toBeNull();
-    expect((await listLikedTracks(handle.db, listener.did)).map((l) => l.track.id)).toEqual([trackId]);
+    expect((await listLikedTracks(handle.db, listener.did)).map((l) => l.id)).toEqual([trackId]);
 
     await runQueuedJobs();
     const records = await likeRecords();
@@ -262,7 +262,7 @@ describe('listLikedTracks', () => {
     await likeTrack(svc, listener.did, trackId);
     await likeTrack(svc, listener.did, second!.id);
     const liked = await listLikedTracks(handle.db, listener.did);
-    expect(liked.map((l) => [l.track.title, l.artistHandle])).toEqual([
+    expect(liked.map((l) => [l.title, l.artistHandle])).toEqual([
       ['Evening', artist.handle],
       ['Morning', artist.handle],
     ]);
