@@ -1,0 +1,59 @@
+import type { Track } from '@plyr/client';
+import { byId, el } from './dom.js';
+import type { Viewer } from './session.js';
+
+export interface TrackListState {
+  tracks: Track[];
+  viewer: Viewer | null;
+  liked: ReadonlySet<string>;
+}
+
+export interface TrackActions {
+  play(track: Track): void;
+  setLiked(track: Track, liked: boolean): void;
+  setGated(track: Track, gated: boolean): void;
+}
+
+/** One row per track: lock when this viewer cannot play it, play, like, and the gate on one's own tracks. */
+export function renderTracks({ tracks, viewer, liked }: TrackListState, actions: TrackActions): void {
+  const list = byId<HTMLUListElement>('tracks');
+  if (tracks.length === 0) {
+    list.replaceChildren(el('li', {}, 'No tracks yet.'));
+    return;
+  }
+  list.replaceChildren(...tracks.map((track) => trackRow(track, viewer, liked.has(track.id), actions)));
+}
+
+function trackRow(track: Track, viewer: Viewer | null, isLiked: boolean, actions: TrackActions): HTMLLIElement {
+  const lock = el('span', { className: 'lock' }, track.gated ? '🔒' : '');
+  if (track.gated) lock.setAttribute('aria-label', 'Locked: supporters only');
+  const play = el('button', { type: 'button', className: 'play', onclick: () => actions.play(track) }, 'Play');
+  play.setAttribute('aria-label', `Play ${track.title}`);
+
+  const row = el(
+    'li',
+    { dataset: { trackId: track.id, gated: String(track.gated) } },
+    lock,
+    el('span', { className: 'title' }, track.title, ' ', el('span', { className: 'artist' }, `by @${track.artist.handle}`)),
+    play,
+  );
+  if (viewer) {
+    const like = el(
+      'button',
+      { type: 'button', className: 'like', onclick: () => actions.setLiked(track, !isLiked) },
+      isLiked ? 'Unlike' : 'Like',
+    );
+    like.setAttribute('aria-pressed', String(isLiked));
+    row.append(like);
+  }
+  if (viewer?.did === track.artist.did) {
+    const gate = el('input', {
+      type: 'checkbox',
+      className: 'gate',
+      checked: track.supportGate !== null,
+      onchange: () => actions.setGated(track, gate.checked),
+    });
+    row.append(el('label', {}, gate, ' Supporters only'));
+  }
+  return row;
+}

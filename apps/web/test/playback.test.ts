@@ -1,0 +1,121 @@
+import type { Track } from '@plyr/client';
+import type { Page, Request } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wavTone } from './support/audio-fixture.js';
+import { openContext, screenshot } from './support/browser.js';
+import { openPage, startBrowserStack, type BrowserStack } from './support/stack.js';
+import { serveForeignPage, type ServedPage } from './support/web-page.js';
+
+let stack: BrowserStack;
+let foreign: ServedPage;
+let publicTrack: Track;
+let gatedTrack: Track;
+
+beforeAll(async () => {
+  stack = await startBrowserStack();
+  foreign = await serveForeignPage();
+  const artist = await stack.sdkFor(stack.accounts.artist);
+  const audio = wavTone(2);
+  publicTrack = await artist.uploadTrack(audio, { title: 'Open Air', supportGate: null }, { filename: 'open-air.wav' });
+  gatedTrack = await artist.uploadTrack(audio, { title: 'Backstage', supportGate: { type: 'any' } }, { filename: 'backstage.wav' });
+});
+afterAll(async () => {
+  await foreign?.close();
+  await stack?.close();
+});
+
+const row = (page: Page, track: Track) => page.locator(`#tracks li[data-track-id="${track.id}"]`);
+const isMedia = (r: Request) => r.resourceType() === 'media';
+
+/** Resolves once the page's <audio> can play (readyState ≥ HAVE_FUTURE_DATA), or rejects on a media error. */
+function audioCanPlay(page: Page, selector: string): Promise<void> {
+  return page.evaluate(
+    (sel) =>
+      new Promise<void>((resolve, reject) => {
+        const audio = document.querySelector<HTMLAudioElement>(sel)!;
+        if (audio.readyState >= HTMLMediaElement.HAVE_FUTURE_DATA) return resolve();
+        audio.addEventListener('canplay', () => resolve(), { once: true });
+        audio.addEventListener('error', () => reject(new Error(`media error ${audio.error?.code}`)), { once: true });
+      }),
+    selector,
+  );
+}
+
+describe('gated playback in Chromium', () => {
+  it('shows a non-supporter the lock and the supporter message, and loads no audio', async () => {
+    const { page, context, requests } = await openContext(stack.browser);
+    await stack.signIn(page, stack.accounts.listener);
+
+    expect(await row(page, gatedTrack).getAttribute('data-gated')).toBe('true');
+    expect(await row(page, gatedTrack).locator('.lock').getAttribute('aria-label')).toBe('Locked: supporters only');
+    expect(await row(page, publicTrack).getAttribute('data-gated')).toBe('false');
+
+    const preflight = page.waitForResponse((r) => r.url().endsWith(`/audio/${gatedTrack.fileId}`));
+    await row(page, gatedTrack).getByRole('button', { name: /^Play/ }).click();
+    expect((await preflight).status()).toBe(402);
+    await page.locator('#notice', { hasText: 'Become a supporter' }).waitFor();
+    await screenshot(page, 'gated-non-supporter');
+
+    expect(requests.filter(isMedia)).toEqual([]);
+    expect(requests.filter((r) => r.url().startsWith(stack.storageOrigin))).toEqual([]);
+    expect(await page.locator('#player').evaluate((a: HTMLAudioElement) => a.currentSrc)).toBe('');
+    await context.close();
+  });
+
+  it('plays the gated track for a supporter: <audio> follows the 307 to a presigned URL and reaches canplay', async () => {
+    const { page, context, requests } = await openContext(stack.browser);
+    await stack.signIn(page, stack.accounts.supporter);
+    expect(await row(page, gatedTrack).getAttribute('data-gated')).toBe('false');
+
+    await row(page, gatedTrack).getByRole('button', { name: /^Play/ }).click();
+    await page.locator('#notice', { hasText: 'Playing “Backstage”' }).waitFor();
+    await audioCanPlay(page, '#player');
+    await screenshot(page, 'gated-supporter-playing');
+
+    // The media request went to /audio on the API, was redirected, and the storage served signed bytes.
+    const media = requests.filter(isMedia);
+    const fromApi = media.find((r) => r.url() === `${stack.api.url}/audio/${gatedTrack.fileId}`);
+    expect((await fromApi?.response())?.status()).toBe(307);
+    const signed = media.find((r) => r.redirectedFrom() === fromApi);
+    expect(signed?.url()).toContain('X-Amz-Signature=');
+    expect([200, 206]).toContain((await signed?.response())?.status());
+    await context.close();
+  });
+});
+
+describe('public audio on another website', () => {
+  it('plays in an <audio> element on another origin, whose credentialed fetch to the API is blocked by CORS', async () => {
+    const { page, context, requests } = await openContext(stack.browser);
+    // Signed in on the plyr page first, so the browser holds a session cookie for the API.
+    await stack.signIn(page, stack.accounts.listener);
+    const plyrPageMe = await page.evaluate(async (api) => {
+      const res = await fetch(`${api}/trpc/auth.me`, { credentials: 'include' });
+      return res.status;
+    }, stack.api.url);
+    expect(plyrPageMe).toBe(200);
+
+    const elsewhere = await context.newPage();
+    await elsewhere.goto(foreign.url);
+    await elsewhere.evaluate((src) => {
+      const audio = Object.assign(document.createElement('audio'), { id: 'embedded', controls: true, src });
+      document.body.append(audio);
+    }, `${stack.api.url}/audio/${publicTrack.fileId}`);
+    await audioCanPlay(elsewhere, '#embedded');
+    await screenshot(elsewhere, 'public-audio-other-origin');
+    const fromApi = requests.find((r) => isMedia(r) && r.url() === `${stack.api.url}/audio/${publicTrack.fileId}`);
+    expect((await fromApi?.response())?.status()).toBe(307);
+    const fromStorage = requests.find((r) => r.redirectedFrom() === fromApi);
+    expect(fromStorage?.url().startsWith(stack.storageOrigin)).toBe(true);
+
+    const meFromElsewhere = await elsewhere.evaluate(async (api) => {
+      try {
+        const res = await fetch(`${api}/trpc/auth.me`, { credentials: 'include' });
+        return `answered ${res.status}`;
+      } catch (err) {
+        return `blocked: ${(err as Error).name}`;
+      }
+    }, stack.api.url);
+    expect(meFromElsewhere).toBe('blocked: TypeError');
+    await context.close();
+  });
+});

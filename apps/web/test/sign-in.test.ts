@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openContext, screenshot } from './support/browser.js';
+import { openPage, startBrowserStack, type BrowserStack } from './support/stack.js';
+
+let stack: BrowserStack;
+beforeAll(async () => {
+  stack = await startBrowserStack();
+});
+afterAll(() => stack?.close());
+
+describe('signing in with a handle, in Chromium', () => {
+  it('goes through the real PDS sign-in page and leaves an HttpOnly session cookie that survives a reload', async () => {
+    const { artist } = stack.accounts;
+    const { context, page } = await openContext(stack.browser);
+    await openPage(page, stack.web.url);
+    await page.locator('#sign-in').waitFor({ state: 'visible' });
+    await screenshot(page, 'signed-out');
+
+    await page.getByLabel('Handle').fill(artist.handle);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+
+    // The PDS's own page (another origin): the handle arrives as the login hint, the password is typed.
+    await page.waitForURL((url) => url.origin === new URL(stack.network.pdsUrl).origin);
+    const username = page.getByLabel('Username or Email');
+    if (await username.isEditable()) await username.fill(artist.handle);
+    expect(await username.inputValue()).toBe(artist.handle);
+    await page.getByPlaceholder('Enter your password').fill(artist.password);
+    await screenshot(page, 'pds-sign-in');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('button', { name: 'Authorize' }).click();
+
+    // Back on the page via /auth/callback → /?exchange_token=…, exchanged for the cookie.
+    await page.waitForURL((url) => url.origin === stack.web.url);
+    await page.locator('#viewer-handle', { hasText: `@${artist.handle}` }).waitFor();
+    expect(new URL(page.url()).search).toBe('');
+    await screenshot(page, 'signed-in');
+
+    const cookies = await context.cookies(stack.api.url);
+    const session = cookies.find((c) => c.name === 'session_id');
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/', secure: false });
+    const scriptVisible = await page.evaluate(() => document.cookie);
+    expect(scriptVisible).not.toContain('session_id');
+
+    await page.reload();
+    await page.locator('body[data-ready="true"]').waitFor();
+    expect(await page.locator('#viewer-handle').textContent()).toBe(`@${artist.handle}`);
+    expect(await page.locator('#sign-in').isHidden()).toBe(true);
+    await context.close();
+  });
+});
