@@ -25,8 +25,10 @@ export interface TrpcCall {
   group: RateLimitGroup;
 }
 
+// Typed like the nested router record, but at run time tRPC 11 keeps it flat: dotted path → procedure.
+const flatProcedures = appRouter._def.procedures as unknown as Record<string, AnyTRPCProcedure>;
 const procedures = new Map(
-  Object.entries(appRouter._def.procedures as Record<string, AnyTRPCProcedure>).map(([path, procedure]) => [
+  Object.entries(flatProcedures).map(([path, procedure]) => [
     path,
     { type: procedure._def.type, group: (procedure._def.meta as Meta | undefined)?.rateLimitGroup ?? 'default' },
   ]),

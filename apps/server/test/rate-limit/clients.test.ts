@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '@plyr/testing';
+import { remaining, send, statuses } from './client.js';
+
+const LIMITS = { RATE_LIMIT_DEFAULT: '5/minute' };
+const PASSED = [200, 200, 200, 200, 200];
+const secret = () => randomBytes(32).toString('base64url');
+const listTracks = (app: TestApp, from: string, headers?: Record<string, string>) =>
+  send(app.url, `/trpc/tracks.list?input=${encodeURIComponent('{}')}`, { from, headers });
+
+describe('client keys with no trusted proxy', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp(LIMITS);
+  });
+  afterAll(() => app.close());
+
+  it('a client cannot dodge the limit by sending a different X-Forwarded-For each time', async () => {
+    const answers: number[] = [];
+    for (let batch = 0; batch < 10; batch++) {
+      const round = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          listTracks(app, '127.0.2.1', { 'x-forwarded-for': `198.51.100.${batch * 20 + i}` }),
+        ),
+      );
+      answers.push(...round.map((a) => a.status));
+    }
+    expect(answers.filter((s) => s === 200)).toHaveLength(5);
+    expect(answers.filter((s) => s === 429)).toHaveLength(195);
+  });
+
+  it('different addresses have separate counters', async () => {
+    expect(await statuses(5, () => listTracks(app, '127.0.2.2'))).toEqual(PASSED);
+    expect((await listTracks(app, '127.0.2.2')).status).toBe(429);
+    expect((await listTracks(app, '127.0.2.3')).status).toBe(200);
+  });
+
+  it('one session cookie pays once wherever it comes from', async () => {
+    const cookie = `session_id=${secret()}`;
+    const alternating = await statuses(6, (i) => listTracks(app, i % 2 ? '127.0.2.4' : '127.0.2.5', { cookie }));
+    expect(alternating).toEqual([...PASSED, 429]);
+    // The address itself was not charged: without the cookie it still has its whole allowance.
+    expect(remaining((await listTracks(app, '127.0.2.4')).headers)).toEqual({ default: 4 });
+  });
+
+  it('two users behind one address do not share a counter', async () => {
+    const alice = `session_id=${secret()}`;
+    const bob = `session_id=${secret()}`;
+    expect(await statuses(5, () => listTracks(app, '127.0.2.6', { cookie: alice }))).toEqual(PASSED);
+    expect((await listTracks(app, '127.0.2.6', { cookie: alice })).status).toBe(429);
+    expect((await listTracks(app, '127.0.2.6', { cookie: bob })).status).toBe(200);
+    expect((await listTracks(app, '127.0.2.6')).status).toBe(200);
+  });
+
+  it('a bearer token pays once wherever it comes from, apart from other tokens', async () => {
+    const authorization = `Bearer ${secret()}`;
+    const alternating = await statuses(6, (i) => listTracks(app, i % 2 ? '127.0.2.7' : '127.0.2.8', { authorization }));
+    expect(alternating).toEqual([...PASSED, 429]);
+    expect((await listTracks(app, '127.0.2.7', { authorization: `Bearer ${secret()}` })).status).toBe(200);
+  });
+
+  it('the cookie wins over a bearer token sent with it', async () => {
+    const cookie = `session_id=${secret()}`;
+    expect(await statuses(5, () => listTracks(app, '127.0.2.9', { cookie, authorization: `Bearer ${secret()}` }))).toEqual(PASSED);
+    expect((await listTracks(app, '127.0.2.9', { cookie, authorization: `Bearer ${secret()}` })).status).toBe(429);
+  });
+});
+
+describe('client keys behind one trusted proxy (TRUST_PROXY=1)', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ ...LIMITS, TRUST_PROXY: '1' });
+  });
+  afterAll(() => app.close());
+
+  // Every request comes from the same socket address: the proxy's.
+  const viaProxy = (client: string) => listTracks(app, '127.0.3.1', { 'x-forwarded-for': client });
+
+  it('clients behind the proxy have separate counters, and the proxy address is never the key', async () => {
+    expect(await statuses(5, () => viaProxy('203.0.113.1'))).toEqual(PASSED);
+    expect((await viaProxy('203.0.113.1')).status).toBe(429);
+    expect((await viaProxy('203.0.113.2')).status).toBe(200);
+    expect(remaining((await viaProxy('203.0.113.3')).headers)).toEqual({ default: 4 });
+  });
+
+  it('the address the proxy appended counts, not what the client wrote before it', async () => {
+    const spoofed = await statuses(6, (i) => viaProxy(`198.51.100.${i}, 203.0.113.4`));
+    expect(spoofed).toEqual([...PASSED, 429]);
+  });
+
+  it('IPv6 clients count per /56, so rotating addresses inside one allocation does not help', async () => {
+    const rotating = await statuses(6, (i) => viaProxy(`2001:db8:0:1${i}::${i + 1}`));
+    expect(rotating).toEqual([...PASSED, 429]);
+    expect((await viaProxy('2001:db8:0:100::1')).status).toBe(200);
+  });
+});
