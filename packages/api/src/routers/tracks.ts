@@ -11,6 +11,7 @@ import {
   updateTrack,
 } from '@plyr/core/tracks/index';
 import { toTrackOutput, toTrackOutputs } from '../track-output.js';
+import { likeProcedures } from './likes.js';
 import { protectedProcedure, publicProcedure } from '../trpc.js';
 
 /** Domain refusals become the tRPC code they name; anything else stays an internal error. */
@@ -97,4 +98,5 @@ export const tracksRouter = {
   }),
 
   // Likes (like, unlike, liked) are added below this line by the likes module.
+  ...likeProcedures,
 } satisfies TRPCRouterRecord;

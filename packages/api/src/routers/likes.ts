@@ -1,0 +1,30 @@
+import { TRPCError, type TRPCRouterRecord } from '@trpc/server';
+import { z } from 'zod';
+import { likeTrack, listLikedTracks, unlikeTrack } from '@plyr/core/likes/index';
+import { toTrackOutputs } from '../track-output.js';
+import { protectedProcedure } from '../trpc.js';
+
+const trackInput = z.object({ id: z.uuid({ message: 'must be a track id' }) });
+
+const noSuchTrack = () => new TRPCError({ code: 'NOT_FOUND', message: 'No such track' });
+
+/** `tracks.like`, `tracks.unlike`, `tracks.liked`: spread into the tracks router. */
+export const likeProcedures = {
+  /** Idempotent; the listener's `fm.plyr.like` record follows in the background. */
+  like: protectedProcedure.input(trackInput).mutation(async ({ ctx, input }) => {
+    if (!(await likeTrack(ctx.services, ctx.viewer.did, input.id))) throw noSuchTrack();
+    return { id: input.id, liked: true as const };
+  }),
+
+  /** Idempotent; the record is deleted in the background, even if its write had not landed yet. */
+  unlike: protectedProcedure.input(trackInput).mutation(async ({ ctx, input }) => {
+    if (!(await unlikeTrack(ctx.services, ctx.viewer.did, input.id))) throw noSuchTrack();
+    return { id: input.id, liked: false as const };
+  }),
+
+  /** The viewer's liked tracks, newest like first, with `gated` resolved for the viewer. */
+  liked: protectedProcedure.query(async ({ ctx }) => {
+    const rows = await listLikedTracks(ctx.services.db, ctx.viewer.did);
+    return { items: await toTrackOutputs(ctx, rows) };
+  }),
+} satisfies TRPCRouterRecord;
