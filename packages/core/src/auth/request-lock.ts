@@ -26,16 +26,17 @@ const KEY_PREFIX = 'plyr:oauth-lock:';
 // Deletes the key only if it still holds our token, so a lock that expired and was re-taken survives.
 const RELEASE_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
-/** Redis lock across instances, serialised in-process first; in-process only without Redis. */
+/** Redis lock across instances, serialised within this instance first; in-process only without Redis. */
 export function createRequestLock(redis: Redis | null, logger: Logger, options: RequestLockOptions = {}): RuntimeLock {
   if (!redis) return requestLocalLock;
   const ttlMs = options.ttlMs ?? 30_000;
   const waitMs = options.waitMs ?? 35_000;
   const retryMs = options.retryMs ?? 25;
+  const queue = instanceQueue();
 
   return <T>(name: string, fn: () => T | PromiseLike<T>): Promise<T> =>
-    // Waiters of this process queue locally, so only one of them polls Redis at a time.
-    Promise.resolve(requestLocalLock(name, async (): Promise<T> => {
+    // Waiters of this instance queue locally, so only one of them polls Redis at a time.
+    queue(name, async (): Promise<T> => {
       const key = KEY_PREFIX + name;
       const token = randomToken(16);
       try {
@@ -53,7 +54,25 @@ export function createRequestLock(redis: Redis | null, logger: Logger, options: 
           logger.warn({ err, lock: name }, 'oauth request lock: release failed; it expires by itself');
         });
       }
-    }));
+    });
+}
+
+/**
+ * Runs calls with the same name one after another. Per lock instance, unlike the library's
+ * module-wide `requestLocalLock`: two instances in one process must meet in Redis, as two processes do.
+ */
+function instanceQueue() {
+  const tails = new Map<string, Promise<unknown>>();
+  return <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const previous = tails.get(name) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const tail = run.catch(() => {});
+    tails.set(name, tail);
+    void tail.then(() => {
+      if (tails.get(name) === tail) tails.delete(name);
+    });
+    return run;
+  };
 }
 
 async function acquire(redis: Redis, key: string, token: string, ttlMs: number, waitMs: number, retryMs: number): Promise<void> {

@@ -1,0 +1,91 @@
+import { TRPCError, type TRPCRouterRecord } from '@trpc/server';
+import { z } from 'zod';
+import { MAX_TOKEN_DAYS, MAX_TOKEN_NAME_LENGTH, SESSION_TTL_MS } from '@plyr/core/auth/index';
+import { protectedProcedure, publicProcedure, SESSION_COOKIE, type Context } from '../trpc.js';
+
+type HttpResponse = NonNullable<Context['res']>;
+type CookieOptions = NonNullable<Parameters<HttpResponse['cookie']>[2]>;
+
+/** SPEC.md cookie: HttpOnly, Secure unless the frontend is http://localhost, SameSite=Lax, Path=/, no Domain. */
+function sessionCookieOptions(secure: boolean): CookieOptions {
+  return { httpOnly: true, secure, sameSite: 'lax', path: '/' };
+}
+
+function requireResponse(res: HttpResponse | undefined): HttpResponse {
+  if (!res) throw new TRPCError({ code: 'BAD_REQUEST', message: 'cookie mode needs an HTTP request; use mode "token"' });
+  return res;
+}
+
+const exchangeInput = z.object({
+  exchangeToken: z.string().min(1).max(256),
+  mode: z.enum(['cookie', 'token']),
+});
+
+const createTokenInput = z.object({
+  name: z.string().trim().min(1).max(MAX_TOKEN_NAME_LENGTH),
+  expiresInDays: z.number().int().min(1).max(MAX_TOKEN_DAYS).optional(),
+});
+
+export const authRouter = {
+  /** Turns the callback's one-time token into a session: a cookie (browser) or a bearer token (SDK). */
+  exchange: publicProcedure
+    .meta({ rateLimitGroup: 'auth' })
+    .input(exchangeInput)
+    .mutation(async ({ ctx, input }) => {
+      const res = input.mode === 'cookie' ? requireResponse(ctx.res) : undefined;
+      const session = await ctx.services.auth.exchange(input.exchangeToken);
+      if (!session) {
+        throw new TRPCError({ code: 'UNAUTHORIZED', message: 'exchange token is unknown, expired or already used' });
+      }
+      if (res) {
+        res.cookie(SESSION_COOKIE, session.sessionToken, {
+          ...sessionCookieOptions(ctx.services.config.cookieSecure),
+          maxAge: SESSION_TTL_MS,
+        });
+        return { did: session.did, handle: session.handle };
+      }
+      return { did: session.did, handle: session.handle, token: session.sessionToken };
+    }),
+
+  me: protectedProcedure.query(({ ctx }) => ({ did: ctx.viewer.did, handle: ctx.viewer.handle })),
+
+  /** Idempotent: ends the session if there is one, and always clears the cookie (a stale one included). */
+  logout: publicProcedure.mutation(async ({ ctx }) => {
+    if (ctx.viewer) await ctx.services.auth.logout(ctx.viewer);
+    ctx.res?.clearCookie(SESSION_COOKIE, sessionCookieOptions(ctx.services.config.cookieSecure));
+    return { success: true as const };
+  }),
+
+  developerTokens: {
+    /** Shown once. Only a signed-in session may mint tokens, so a leaked token cannot perpetuate itself. */
+    create: protectedProcedure
+      .meta({ rateLimitGroup: 'auth' })
+      .input(createTokenInput)
+      .mutation(async ({ ctx, input }) => {
+        if (!ctx.viewer.sessionTokenHash) {
+          throw new TRPCError({ code: 'FORBIDDEN', message: 'developer tokens cannot create developer tokens; sign in' });
+        }
+        const created = await ctx.services.auth.developerTokens.create(ctx.viewer.did, input);
+        return { id: created.id, token: created.token, expiresAt: created.expiresAt.toISOString() };
+      }),
+
+    list: protectedProcedure.query(async ({ ctx }) => {
+      const tokens = await ctx.services.auth.developerTokens.list(ctx.viewer.did);
+      return {
+        tokens: tokens.map((t) => ({
+          id: t.id,
+          name: t.name,
+          createdAt: t.createdAt.toISOString(),
+          expiresAt: t.expiresAt.toISOString(),
+        })),
+      };
+    }),
+
+    revoke: protectedProcedure.input(z.object({ id: z.uuid() })).mutation(async ({ ctx, input }) => {
+      if (!(await ctx.services.auth.developerTokens.revoke(ctx.viewer.did, input.id))) {
+        throw new TRPCError({ code: 'NOT_FOUND', message: 'no such active developer token' });
+      }
+      return { success: true as const };
+    }),
+  },
+} satisfies TRPCRouterRecord;
