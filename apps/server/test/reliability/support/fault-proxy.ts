@@ -1,0 +1,184 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { Transform } from 'node:stream';
+
+/**
+ * How the relay treats traffic: `up` forwards; `refuse` closes the port (connection refused, as a
+ * dead service); `blackhole` keeps every socket open but moves no byte either way (a partition:
+ * the peer neither answers nor hangs up).
+ */
+export type FaultMode = 'up' | 'refuse' | 'blackhole';
+
+export interface FaultProxy {
+  readonly port: number;
+  /** Bytes clients sent towards the service since start or `resetCounters()` (any query costs some). */
+  readonly bytesToTarget: number;
+  /**
+   * Postgres statements clients ran through the relay since start or `resetCounters()`: simple
+   * queries plus extended-protocol Executes, read from the frontend message stream.
+   */
+  readonly postgresStatements: number;
+  /** Connections accepted since start or `resetCounters()`. */
+  readonly connections: number;
+  /** Sockets open now, client side. */
+  readonly openConnections: number;
+  resetCounters(): void;
+  setMode(mode: FaultMode): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Link {
+  client: Socket;
+  upstream: Socket | null;
+  counter: Transform;
+}
+
+/**
+ * Counts statements in a Postgres frontend stream: after the untyped startup packet every message is
+ * a type byte and a 4-byte length; `Q` is a simple query, `E` runs a bound extended-protocol statement.
+ * An SSLRequest (also untyped) is answered by one byte and followed by the real startup packet.
+ */
+class PostgresStatementCounter {
+  #pending = Buffer.alloc(0);
+  #startupDone = false;
+
+  constructor(private readonly onStatement: () => void) {}
+
+  push(chunk: Buffer): void {
+    this.#pending = Buffer.concat([this.#pending, chunk]);
+    for (;;) {
+      if (!this.#startupDone) {
+        if (this.#pending.length < 8) return;
+        const length = this.#pending.readInt32BE(0);
+        if (this.#pending.length < length) return;
+        const code = this.#pending.readInt32BE(4);
+        this.#pending = this.#pending.subarray(length);
+        // 80877103 is SSLRequest, 80877104 GSSENCRequest: the startup packet proper comes next.
+        if (code !== 80877103 && code !== 80877104) this.#startupDone = true;
+        continue;
+      }
+      if (this.#pending.length < 5) return;
+      const length = this.#pending.readInt32BE(1);
+      if (this.#pending.length < 1 + length) return;
+      const type = String.fromCharCode(this.#pending[0]!);
+      if (type === 'Q' || type === 'E') this.onStatement();
+      this.#pending = this.#pending.subarray(1 + length);
+    }
+  }
+}
+
+/**
+ * A loopback TCP relay in front of a real service (Postgres, S3, …) that the test owns: it can take
+ * the service down, partition it, and count what the API sends it. The shared service is never touched.
+ */
+export async function startFaultProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<FaultProxy> {
+  const links = new Set<Link>();
+  let server: Server | null = null;
+  let port = 0;
+  let mode: FaultMode = 'up';
+  let bytesToTarget = 0;
+  let postgresStatements = 0;
+  let connections = 0;
+
+  const destroy = (link: Link) => {
+    link.client.destroy();
+    link.upstream?.destroy();
+    links.delete(link);
+  };
+
+  const wire = (link: Link) => {
+    if (!link.upstream) {
+      const upstream = connect(targetPort, targetHost);
+      upstream.on('error', () => destroy(link));
+      upstream.on('close', () => destroy(link));
+      link.upstream = upstream;
+    }
+    link.client.pipe(link.counter).pipe(link.upstream);
+    link.upstream.pipe(link.client);
+  };
+
+  const unwire = (link: Link) => {
+    link.client.unpipe(link.counter);
+    link.counter.unpipe();
+    link.upstream?.unpipe(link.client);
+    link.client.pause();
+    link.upstream?.pause();
+  };
+
+  const accept = (client: Socket) => {
+    connections += 1;
+    const statements = new PostgresStatementCounter(() => (postgresStatements += 1));
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        bytesToTarget += chunk.length;
+        statements.push(chunk);
+        done(null, chunk);
+      },
+    });
+    const link: Link = { client, upstream: null, counter };
+    links.add(link);
+    client.on('error', () => destroy(link));
+    client.on('close', () => destroy(link));
+    if (mode === 'up') wire(link);
+    else client.pause();
+  };
+
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      const s = createServer(accept);
+      s.once('error', reject);
+      s.listen(port, '127.0.0.1', () => {
+        port = (s.address() as { port: number }).port;
+        server = s;
+        resolve();
+      });
+    });
+
+  const unlisten = () =>
+    new Promise<void>((resolve) => {
+      const s = server;
+      server = null;
+      if (!s) return resolve();
+      s.close(() => resolve());
+    });
+
+  await listen();
+  return {
+    get port() {
+      return port;
+    },
+    get bytesToTarget() {
+      return bytesToTarget;
+    },
+    get postgresStatements() {
+      return postgresStatements;
+    },
+    get connections() {
+      return connections;
+    },
+    get openConnections() {
+      return links.size;
+    },
+    resetCounters() {
+      bytesToTarget = 0;
+      postgresStatements = 0;
+      connections = 0;
+    },
+    async setMode(next) {
+      if (next === mode) return;
+      const previous = mode;
+      mode = next;
+      if (next === 'refuse') {
+        for (const link of [...links]) destroy(link);
+        await unlisten();
+        return;
+      }
+      if (previous === 'refuse') await listen();
+      if (next === 'blackhole') for (const link of links) unwire(link);
+      else for (const link of links) wire(link);
+    },
+    async close() {
+      for (const link of [...links]) destroy(link);
+      await unlisten();
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { tracks } from '@plyr/db';
+import { didForTest } from '@plyr/testing';
+import { createAppSession, upsertUser } from '@plyr/core/auth/sessions';
+import type { Services } from '@plyr/core';
+
+/**
+ * Accounts and tracks written straight into the database and the storage, for tests whose subject
+ * is not sign-in or upload (those go through the real OAuth flow and the API elsewhere).
+ */
+
+export interface Member {
+  did: string;
+  handle: string;
+  /** The session secret, as `auth.exchange` hands it out. */
+  token: string;
+  cookie: Record<string, string>;
+  bearer: Record<string, string>;
+}
+
+type SeedServices = Pick<Services, 'db' | 'storage'>;
+
+/** A user with a live 14-day app session, usable as the cookie or as a bearer token. */
+export async function seedMember(services: SeedServices, label: string): Promise<Member> {
+  const did = didForTest(`${label}-${randomBytes(4).toString('hex')}`);
+  const handle = `${label}.test`;
+  await upsertUser(services.db, did, handle);
+  const { token } = await createAppSession(services.db, did);
+  return { did, handle, token, cookie: { cookie: `session_id=${token}` }, bearer: { authorization: `Bearer ${token}` } };
+}
+
+export interface SeededTrack {
+  id: string;
+  fileId: string;
+  fileType: string;
+  bytes: Buffer;
+}
+
+/** MPEG frame header then noise: what the upload sniffer takes for MP3. */
+export function mp3Bytes(size = 2048): Buffer {
+  const bytes = randomBytes(size);
+  bytes.set([0xff, 0xfb, 0x90, 0x64], 0);
+  return bytes;
+}
+
+/**
+ * A settled track of `artist` (object in the bucket its gate requires, record marked written, so no
+ * job picks it up), its bytes stored through a presigned PUT as a client would.
+ */
+export async function seedTrack(
+  services: SeedServices,
+  artist: Pick<Member, 'did'>,
+  opts: { gated: boolean; title?: string },
+): Promise<SeededTrack> {
+  const { db, storage } = services;
+  const fileId = randomBytes(16).toString('hex');
+  const fileType = 'mp3';
+  const key = storage.audioKey(fileId, fileType);
+  const bytes = mp3Bytes();
+  const url = await storage.presignPut(key, { contentType: 'audio/mpeg', contentLength: bytes.length, expiresInSeconds: 60 });
+  const put = await fetch(url, { method: 'PUT', headers: { 'content-type': 'audio/mpeg' }, body: bytes, signal: AbortSignal.timeout(10_000) });
+  if (put.status !== 200) throw new Error(`seed PUT answered ${put.status}`);
+  if (!opts.gated) {
+    await storage.copy({ bucket: 'private', key }, { bucket: 'public', key });
+    await storage.delete('private', key);
+  }
+  const [row] = await db
+    .insert(tracks)
+    .values({
+      fileId,
+      artistDid: artist.did,
+      title: opts.title ?? `Seeded ${fileId.slice(0, 6)}`,
+      fileType,
+      contentType: 'audio/mpeg',
+      size: bytes.length,
+      supportGate: opts.gated ? { type: 'any' } : null,
+      bucket: opts.gated ? 'private' : 'public',
+      moving: false,
+      recordUri: `at://${artist.did}/fm.plyr.track/${fileId.slice(0, 13)}`,
+      recordCid: 'seeded',
+    })
+    .returning({ id: tracks.id });
+  return { id: row!.id, fileId, fileType, bytes };
+}
