@@ -67,7 +67,7 @@ export async function createAppContext(env: Env, options: AppContextOptions = {}
       logger,
     });
     const oauth = await createOAuthClient({ config, db, redis, logger });
-    const auth = createAuthService({ config, db, redis, oauth, logger });
+    const auth = createAuthService({ db, oauth, logger });
     const base = { config, db, redis, storage, supporters, oauth, auth, logger };
     const jobs = await createJobs(base, {
       redisUrl: env.redisUrl,
@@ -128,7 +128,7 @@ async function connectRedis(url: string, logger: Logger): Promise<Redis> {
   return redis;
 }
 
-async function resolveStorage(env: Env, closers: Array<() => Promise<unknown>>): Promise<StorageConfig> {
+async function resolveStorage(env: Env, closers: Array<() => Promise<unknown> | unknown>): Promise<StorageConfig> {
   if (env.s3.endpoint) {
     return {
       endpoint: env.s3.endpoint,

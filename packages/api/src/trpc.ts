@@ -32,9 +32,12 @@ export interface Context extends InnerContext {
 export const SESSION_COOKIE = 'session_id';
 
 /** Resolves the viewer once per request: the session cookie first, then a bearer token. */
-export async function createContext(services: Services, req: Request, res: Response): Promise<Context> {
-  const viewer = await services.auth.resolveViewer(credentialsOf(req));
-  return { services, viewer, req, res, requestId: req.id as string, logger: req.log };
+export async function createContext(
+  services: Services,
+  http: { req: Request; res: Response; requestId: string; logger: Logger },
+): Promise<Context> {
+  const viewer = await services.auth.resolveViewer(credentialsOf(http.req));
+  return { services, viewer, ...http };
 }
 
 export function credentialsOf(req: Request): { sessionToken?: string; bearerToken?: string } {
