@@ -56,8 +56,11 @@ beforeAll(async () => {
     RATE_LIMIT_ENABLED: 'false',
     PRESIGNED_URL_TTL_SECONDS: String(TTL),
   });
-  const accounts = await Promise.all(['dl-artist', 'dl-supporter', 'dl-stranger'].map((n) => network.createAccount(n)));
-  [artist, supporter, stranger] = await Promise.all(accounts.map((a) => loginAs(app, a.handle, a.password)));
+  const signIn = async (name: string) => {
+    const account = await network.createAccount(name);
+    return loginAs(app, account.handle, account.password);
+  };
+  [artist, supporter, stranger] = await Promise.all([signIn('dl-artist'), signIn('dl-supporter'), signIn('dl-stranger')]);
   fans.setSupporters([[supporter.did, artist.did]]);
   publicTrack = await uploadTrack(app, artist, { title: 'Open Air', bytes: publicBytes });
   gatedTrack = await uploadTrack(app, artist, { title: 'Members Only', supportGate: { type: 'any' }, bytes: gatedBytes });
