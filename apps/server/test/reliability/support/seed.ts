@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { tracks } from '@plyr/db';
 import { didForTest } from '@plyr/testing';
+import { sha256Hex } from '@plyr/core/auth/index';
 import { createAppSession, upsertUser } from '@plyr/core/auth/sessions';
 import type { Services } from '@plyr/core';
 
@@ -81,4 +82,14 @@ export async function seedTrack(
     })
     .returning({ id: tracks.id });
   return { id: row!.id, fileId, fileType, bytes };
+}
+
+/** Where a stored credential's hash lives; the hash is hex, checked before it is put in the statement. */
+const CREDENTIAL_TABLES = { session: 'app_sessions', developerToken: 'developer_tokens' } as const;
+
+/** Moves a session's or developer token's expiry into the past, as time would. */
+export async function expireCredential(services: Pick<Services, 'db'>, kind: keyof typeof CREDENTIAL_TABLES, secret: string): Promise<void> {
+  const hash = sha256Hex(secret);
+  if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error('unexpected hash shape');
+  await services.db.execute(`update ${CREDENTIAL_TABLES[kind]} set expires_at = now() - interval '1 second' where token_hash = '${hash}'`);
 }
