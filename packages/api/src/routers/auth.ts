@@ -1,17 +1,15 @@
 import { TRPCError, type TRPCRouterRecord } from '@trpc/server';
+import type { CookieOptions, Response } from 'express';
 import { z } from 'zod';
 import { MAX_TOKEN_DAYS, MAX_TOKEN_NAME_LENGTH, SESSION_TTL_MS } from '@plyr/core/auth/index';
-import { protectedProcedure, publicProcedure, SESSION_COOKIE, type Context } from '../trpc.js';
-
-type HttpResponse = NonNullable<Context['res']>;
-type CookieOptions = NonNullable<Parameters<HttpResponse['cookie']>[2]>;
+import { protectedProcedure, publicProcedure, SESSION_COOKIE } from '../trpc.js';
 
 /** SPEC.md cookie: HttpOnly, Secure unless the frontend is http://localhost, SameSite=Lax, Path=/, no Domain. */
 function sessionCookieOptions(secure: boolean): CookieOptions {
   return { httpOnly: true, secure, sameSite: 'lax', path: '/' };
 }
 
-function requireResponse(res: HttpResponse | undefined): HttpResponse {
+function requireResponse(res: Response | undefined): Response {
   if (!res) throw new TRPCError({ code: 'BAD_REQUEST', message: 'cookie mode needs an HTTP request; use mode "token"' });
   return res;
 }
