@@ -59,11 +59,23 @@ export async function createBullmqJobs(
     return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
   };
 
-  // Delayed jobs a scheduler parks until their next run are not pending work.
+  // One MULTI, so a job moving between lists (delayed → active, active → delayed) is never missed;
+  // delayed jobs a scheduler parks until their next run (ids `repeat:…`) are not pending work.
   const pendingCount = async (): Promise<number> => {
-    const counts = await queue.getJobCounts('active', 'waiting', 'prioritized', 'waiting-children');
-    const delayed = await queue.getDelayed();
-    return Object.values(counts).reduce((a, b) => a + b, 0) + delayed.filter((job) => !job.repeatJobKey).length;
+    const { wait, active, prioritized, delayed } = queue.keys;
+    const replies = await queueConnection
+      .multi()
+      .llen(wait!)
+      .llen(active!)
+      .zcard(prioritized!)
+      .zrange(delayed!, 0, -1)
+      .exec();
+    if (!replies) throw new Error('job queue: the pending-count transaction was aborted');
+    const [waiting, running, queued, delayedIds] = replies.map(([err, value]) => {
+      if (err) throw err;
+      return value;
+    }) as [number, number, number, string[]];
+    return waiting + running + queued + delayedIds.filter((id) => !id.startsWith('repeat:')).length;
   };
 
   let worker: Worker | null = null;
