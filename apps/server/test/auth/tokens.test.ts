@@ -178,4 +178,10 @@ describe('stored credentials', () => {
     // What is there instead: the hashes.
     expect(dump).toContain(sha256(aliceSession.sessionToken));
   });
+
+  it('the logs hold none of them either', () => {
+    const logs = app.logs.join('');
+    expect(logs.length).toBeGreaterThan(0);
+    for (const secret of issued) expect(logs).not.toContain(secret.replace(/^plyr_(session|dev)_/, ''));
+  });
 });
