@@ -134,6 +134,9 @@ describe('sign-in against a local PDS', () => {
         record: { $type: 'app.bsky.feed.post', text: 'hi', createdAt: new Date().toISOString() },
       }),
     ).rejects.toThrow(/scope/i);
+    const audio = await agent.com.atproto.repo.uploadBlob(new Uint8Array([0xff, 0xfb, 0x90, 0x00]), { encoding: 'audio/mpeg' });
+    expect(audio.data.blob.mimeType).toBe('audio/mpeg');
+    await expect(agent.com.atproto.repo.uploadBlob(new Uint8Array([0x89, 0x50, 0x4e, 0x47]), { encoding: 'image/png' })).rejects.toThrow(/scope/i);
   });
 });
 
