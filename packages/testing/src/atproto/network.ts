@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,18 +47,10 @@ export interface LocalAtprotoNetwork {
  * so TMPDIR points at a folder of our own while it starts, and that folder is removed on close.
  */
 export async function startLocalAtprotoNetwork(): Promise<LocalAtprotoNetwork> {
-  const dir = await mkdtemp(join(tmpdir(), 'plyr-atproto-'));
-  const previousTmp = process.env.TMPDIR;
-  process.env.TMPDIR = dir;
-  let network: TestNetworkNoAppView;
-  try {
-    network = await TestNetworkNoAppView.create();
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  } finally {
-    restoreTmpdir(previousTmp);
-  }
+  const { network, dir } = await startInTmpdir();
+  // A worker that exits without reaching close() (a failed beforeAll, a timeout) still leaves no files.
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeDir);
   const pdsUrl = network.pds.url;
   const plcUrl = network.plc.url;
   const agent = network.pds.getAgent();
@@ -84,10 +77,32 @@ export async function startLocalAtprotoNetwork(): Promise<LocalAtprotoNetwork> {
       try {
         await network.close();
       } finally {
+        process.off('exit', removeDir);
         await rm(dir, { recursive: true, force: true });
       }
     },
   };
+}
+
+// TMPDIR is process-wide: networks started at the same time in one process take turns.
+let starting: Promise<unknown> = Promise.resolve();
+
+function startInTmpdir(): Promise<{ network: TestNetworkNoAppView; dir: string }> {
+  const next = starting.then(async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'plyr-atproto-'));
+    const previousTmp = process.env.TMPDIR;
+    process.env.TMPDIR = dir;
+    try {
+      return { network: await TestNetworkNoAppView.create(), dir };
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    } finally {
+      restoreTmpdir(previousTmp);
+    }
+  });
+  starting = next.catch(() => {});
+  return next;
 }
 
 function restoreTmpdir(previous: string | undefined): void {
