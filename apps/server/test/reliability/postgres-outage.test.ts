@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, startTestApp, type TestApp } from '@plyr/testing';
+import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
+import { eventually, http, trpcCode, type HttpAnswer } from './support/http.js';
+import { DRIVER_TEXT } from './support/leak-patterns.js';
+import { seedMember, seedTrack, type Member, type SeededTrack } from './support/seed.js';
+
+/**
+ * Postgres dies, then hangs: every request is answered fast with 503 (never a hang, never a 500,
+ * never a sign-out), /ready says so, and the same process serves again once Postgres is back.
+ * The API reaches Postgres through a relay this test owns; the shared server is never touched.
+ */
+
+/** An outage answer must come well before a client or load balancer gives up (they wait 10-30 s). */
+const FAST_MS = 3_000;
+/** A hung database may take one connect timeout (5 s) to detect, not forever. */
+const BOUNDED_MS = 8_000;
+/** The test's own patience per request: past this it counts as a hang. */
+const REQUEST_TIMEOUT_MS = 12_000;
+
+let postgres: FaultProxy;
+let app: TestApp;
+let dropDatabase: () => Promise<void>;
+let member: Member;
+let track: SeededTrack;
+
+beforeAll(async () => {
+  const database = await createTestDatabase();
+  dropDatabase = database.drop;
+  postgres = await startFaultProxy(5432);
+  const url = new URL(database.url);
+  url.port = String(postgres.port);
+  app = await startTestApp({ RATE_LIMIT_ENABLED: 'false' }, { databaseUrl: url.toString() });
+  member = await seedMember(app.services, 'pg-member');
+  track = await seedTrack(app.services, member, { gated: false });
+});
+
+afterAll(async () => {
+  await postgres?.setMode('up');
+  await app?.close();
+  await postgres?.close();
+  await dropDatabase?.();
+});
+
+/** What users do, each needing the database: read the catalogue, resolve their session, play audio. */
+function requests(): Array<[string, () => Promise<HttpAnswer>]> {
+  return [
+    ['tracks.list', () => http(`${app.url}/trpc/tracks.list`, { timeoutMs: REQUEST_TIMEOUT_MS })],
+    ['tracks.byId', () => http(`${app.url}/trpc/tracks.byId?input=${encodeURIComponent(JSON.stringify({ id: track.id }))}`, { timeoutMs: REQUEST_TIMEOUT_MS })],
+    ['auth.me with a cookie', () => http(`${app.url}/trpc/auth.me`, { headers: member.cookie, timeoutMs: REQUEST_TIMEOUT_MS })],
+    ['tracks.mine with a bearer token', () => http(`${app.url}/trpc/tracks.mine`, { headers: member.bearer, timeoutMs: REQUEST_TIMEOUT_MS })],
+    ['tracks.update', () => http(`${app.url}/trpc/tracks.update`, { method: 'POST', headers: { 'content-type': 'application/json', ...member.bearer }, body: JSON.stringify({ id: track.id, title: 'x' }), timeoutMs: REQUEST_TIMEOUT_MS })],
+    ['/audio', () => http(`${app.url}/audio/${track.fileId}`, { timeoutMs: REQUEST_TIMEOUT_MS })],
+  ];
+}
+
+/** Why an answer is not a proper outage answer (503 within `withinMs`, the right code, no driver text). */
+function outageProblems(what: string, res: HttpAnswer | Error, withinMs: number): string[] {
+  if (res instanceof Error) return [`${what}: no answer within ${REQUEST_TIMEOUT_MS} ms (${res.name})`];
+  const problems: string[] = [];
+  if (res.status !== 503) problems.push(`${what}: ${res.status} ${res.text.slice(0, 160)}`);
+  if (res.ms > withinMs) problems.push(`${what}: took ${Math.round(res.ms)} ms`);
+  if (res.json?.error?.data && trpcCode(res) !== 'SERVICE_UNAVAILABLE') problems.push(`${what}: code ${trpcCode(res)}`);
+  if (what === '/audio' && !res.headers.get('retry-after')) problems.push(`${what}: no Retry-After`);
+  const leak = DRIVER_TEXT.exec(res.text);
+  if (leak) problems.push(`${what}: body shows ${leak[0]}`);
+  return problems;
+}
+
+const settle = (send: () => Promise<HttpAnswer>) => send().catch((err: Error) => err);
+
+/** Every kind of request answered as an outage within `withinMs`, and no sign-out (401) among them. */
+async function expectUnavailable(withinMs: number): Promise<void> {
+  const answers = await Promise.all(requests().map(async ([what, send]) => outageProblems(what, await settle(send), withinMs)));
+  expect(answers.flat()).toEqual([]);
+}
+
+async function expectServing(): Promise<void> {
+  for (const [what, send] of requests().filter(([w]) => w !== 'tracks.update')) {
+    const res = await send();
+    expect([200, 307], `${what}: ${res.status} ${res.text.slice(0, 160)}`).toContain(res.status);
+  }
+}
+
+const ready = () => http(`${app.url}/ready`, { timeoutMs: 10_000 });
+
+describe('Postgres down (connections refused)', () => {
+  it('serves normally first (control)', async () => {
+    await expectServing();
+    expect((await ready()).status).toBe(200);
+  });
+
+  it(`answers every request with 503 within ${FAST_MS} ms; /ready 503 naming postgres; /health 200`, async () => {
+    await postgres.setMode('refuse');
+    await expectUnavailable(FAST_MS);
+    const readiness = await ready();
+    expect(readiness.status).toBe(503);
+    expect(readiness.json).toMatchObject({ status: 'unavailable', failed: ['postgres'] });
+    expect(readiness.ms).toBeLessThan(FAST_MS);
+    expect((await http(`${app.url}/health`)).status).toBe(200);
+  });
+
+  it('holds under load: 40 concurrent requests, all answered 503 fast', async () => {
+    const kinds = requests();
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        const [what, send] = kinds[i % kinds.length]!;
+        return outageProblems(`#${i} ${what}`, await settle(send), FAST_MS);
+      }),
+    );
+    expect(answers.flat()).toEqual([]);
+  });
+
+  it('recovers without a restart once Postgres is back: data intact, sessions still valid', async () => {
+    await postgres.setMode('up');
+    await eventually('/ready is 200 again', async () => (await ready()).status === 200, 15_000);
+    await expectServing();
+    const me = await http(`${app.url}/trpc/auth.me`, { headers: member.cookie });
+    expect(me.json.result.data.did).toBe(member.did);
+  });
+});
+
+describe('Postgres hanging (no answer, connections kept open)', () => {
+  it(`answers every request with 503 within ${BOUNDED_MS} ms instead of hanging; /ready within its 2 s budget`, async () => {
+    await postgres.setMode('blackhole');
+    const readiness = await ready();
+    expect(readiness.status).toBe(503);
+    expect(readiness.ms).toBeLessThan(FAST_MS);
+    await expectUnavailable(BOUNDED_MS);
+  });
+
+  it('recovers once Postgres answers again', async () => {
+    await postgres.setMode('up');
+    await eventually('/ready is 200 again', async () => (await ready()).status === 200, 20_000);
+    await eventually('tracks.list serves again', async () => (await http(`${app.url}/trpc/tracks.list`)).status === 200, 20_000);
+    await expectServing();
+  });
+});
