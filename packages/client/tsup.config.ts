@@ -5,7 +5,8 @@ export default defineConfig({
   format: ['esm'],
   target: 'es2022',
   platform: 'neutral',
-  dts: true,
+  // Bundles the declarations scripts/emit-types.mjs wrote (see there why tsup does not emit them itself).
+  dts: { entry: { index: '.types/index.d.ts' } },
   sourcemap: true,
   clean: true,
   // Only the tRPC client packages are imported at run time; nothing else may be bundled in or left out.

@@ -1,22 +1,31 @@
 /** Bytes from a browser or Node source: a web stream, or any async iterable (e.g. `fs.createReadStream`). */
 export type ByteSource = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
 
+/** Largest piece handed on at once: an in-memory Blob arrives as one chunk, and progress needs steps. */
+const MAX_PIECE_BYTES = 64 * 1024;
+
 /**
- * A pull-based copy of `source` that calls `onChunk` as each chunk is taken by the consumer, so the
- * count follows what the network has actually read (pull runs only when the queue is empty).
+ * A pull-based copy of `source`, in pieces of at most 64 KiB, that calls `onChunk` as each piece is
+ * taken by the consumer, so the count follows what the network has actually read (pull runs only
+ * when the queue is empty).
  */
 export function countingStream(source: ByteSource, onChunk: (bytes: number) => void): ReadableStream<Uint8Array> {
   const next = chunkReader(source);
+  let pending: Uint8Array | null = null;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        const chunk = await next.read();
-        if (chunk === null) {
-          controller.close();
-          return;
+        while (!pending?.byteLength) {
+          pending = await next.read();
+          if (pending === null) {
+            controller.close();
+            return;
+          }
         }
-        controller.enqueue(chunk);
-        onChunk(chunk.byteLength);
+        const piece = pending.subarray(0, MAX_PIECE_BYTES);
+        pending = pending.subarray(piece.byteLength);
+        controller.enqueue(piece);
+        onChunk(piece.byteLength);
       },
       cancel: (reason) => next.cancel(reason),
     },

@@ -1,0 +1,237 @@
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  audioUrl,
+  canPlay,
+  createPlyrClient,
+  isPlyrError,
+  PlyrTransferError,
+  shouldAutoDownload,
+  type LikedTrackResult,
+  type Track,
+  type UploadProgress,
+} from '../src/index.js';
+import { mp3Bytes, startLiveApi, type LiveApi } from './support/live-api.js';
+
+/** The SDK, from source, against the real API in Node (token mode unless said otherwise). */
+
+let live: LiveApi;
+let publicTrack: Track;
+let gatedTrack: Track;
+const publicBytes = mp3Bytes(64 * 1024);
+const gatedBytes = mp3Bytes(16 * 1024);
+let tmp: string;
+
+beforeAll(async () => {
+  live = await startLiveApi();
+  tmp = await mkdtemp(join(tmpdir(), 'plyr-client-'));
+  publicTrack = await live.artist.client.uploadTrack(new Blob([publicBytes]), { title: 'Open Air', filename: 'open-air.mp3' });
+  gatedTrack = await live.artist.client.uploadTrack(new Blob([gatedBytes]), {
+    title: 'Backstage',
+    filename: 'backstage.mp3',
+    supportGate: { type: 'any' },
+  });
+});
+
+afterAll(async () => {
+  await live?.close();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+/** The bytes storage holds for a track, fetched the way an app would: `downloads.track`. */
+async function storedBytes(client: LiveApi['artist']['client'], id: string): Promise<Uint8Array> {
+  const { url } = await client.downloads.track.query({ id });
+  return new Uint8Array(await (await fetch(url)).arrayBuffer());
+}
+
+describe('token mode', () => {
+  it('signs in with the developer token alone', async () => {
+    expect(live.listener.client.mode).toBe('token');
+    await expect(live.listener.client.auth.me.query()).resolves.toEqual({ did: live.listener.did, handle: live.listener.handle });
+  });
+
+  it('a revoked token is UNAUTHORIZED, told apart by isPlyrError without reading messages', async () => {
+    const { token } = await live.listener.session.auth.developerTokens.create.mutate({ name: 'short-lived' });
+    const client = createPlyrClient({ baseUrl: live.app.url, token });
+    await expect(client.auth.me.query()).resolves.toMatchObject({ did: live.listener.did });
+    const [created] = (await live.listener.session.auth.developerTokens.list.query()).tokens.filter((t) => t.name === 'short-lived');
+    await live.listener.session.auth.developerTokens.revoke.mutate({ id: created!.id });
+
+    const err = await client.auth.me.query().catch((e: unknown) => e);
+    expect(isPlyrError(err, 'UNAUTHORIZED')).toBe(true);
+    expect(isPlyrError(err, 'PAYMENT_REQUIRED')).toBe(false);
+    expect(isPlyrError(err)).toBe(true);
+    if (isPlyrError(err, 'UNAUTHORIZED')) expect(err.data.httpStatus).toBe(401);
+  });
+});
+
+describe('typed errors from the live API', () => {
+  it('a gated download for a non-supporter is PAYMENT_REQUIRED; bad input is BAD_REQUEST with field errors', async () => {
+    const denied = await live.listener.client.downloads.track.query({ id: gatedTrack.id }).catch((e: unknown) => e);
+    expect(isPlyrError(denied, 'PAYMENT_REQUIRED')).toBe(true);
+
+    const bad = await live.listener.client.tracks.byId.query({ id: 'not-a-uuid' }).catch((e: unknown) => e);
+    expect(isPlyrError(bad, 'BAD_REQUEST')).toBe(true);
+    if (isPlyrError(bad, 'BAD_REQUEST')) expect(Object.keys(bad.data.zodError?.fieldErrors ?? {})).toContain('id');
+  });
+
+  it('a plain Error, a network failure or a string is not a plyr error', async () => {
+    const unreachable = createPlyrClient({ baseUrl: 'http://127.0.0.1:1', token: 'x', timeoutMs: 2_000 });
+    const err = await unreachable.auth.me.query().catch((e: unknown) => e);
+    expect(isPlyrError(err)).toBe(false);
+    expect(isPlyrError(new Error('UNAUTHORIZED'), 'UNAUTHORIZED')).toBe(false);
+    expect(isPlyrError('UNAUTHORIZED')).toBe(false);
+  });
+});
+
+describe('batching', () => {
+  it('splits 45 concurrent calls into batches the server accepts (at most 20 each)', async () => {
+    const batches: number[] = [];
+    const client = createPlyrClient({
+      baseUrl: live.app.url,
+      token: live.listener.token,
+      fetch: (url, init) => {
+        // The batch size is the number of procedure paths in the URL (`/trpc/a,b,c?batch=1`).
+        batches.push(new URL(url).pathname.split(',').length);
+        return fetch(url, init);
+      },
+    });
+    const results = await Promise.all(Array.from({ length: 45 }, () => client.tracks.byId.query({ id: publicTrack.id })));
+    expect(results.every((t) => t.id === publicTrack.id)).toBe(true);
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(45);
+    expect(Math.max(...batches)).toBe(20);
+  });
+});
+
+describe('uploadTrack in Node', () => {
+  it('from a Blob: progress climbs to the file size, the track is created and storage holds exactly the bytes', async () => {
+    const bytes = mp3Bytes(300 * 1024);
+    const progress: UploadProgress[] = [];
+    const track = await live.listener.client.uploadTrack(
+      new Blob([bytes]),
+      { title: 'From a blob', filename: 'blob.mp3' },
+      { onProgress: (p) => progress.push(p) },
+    );
+    expect(track).toMatchObject({ title: 'From a blob', artist: { did: live.listener.did }, gated: false, supportGate: null });
+    expect(progress.length).toBeGreaterThan(1);
+    expect(progress.every((p, i) => p.total === bytes.length && (i === 0 || p.loaded > progress[i - 1]!.loaded))).toBe(true);
+    expect(progress.at(-1)!.loaded).toBe(bytes.length);
+    expect(await storedBytes(live.listener.client, track.id)).toEqual(bytes);
+  });
+
+  it('from a file stream (fs.createReadStream) with its size, gated at once', async () => {
+    const bytes = mp3Bytes(200 * 1024);
+    const path = join(tmp, 'stream.mp3');
+    await writeFile(path, bytes);
+    let last: UploadProgress | undefined;
+    const track = await live.fan.client.uploadTrack(
+      createReadStream(path, { highWaterMark: 16 * 1024 }),
+      { title: 'From a stream', supportGate: { type: 'any' }, filename: 'stream.mp3', contentType: 'audio/mpeg', size: bytes.length },
+      { onProgress: (p) => (last = p) },
+    );
+    expect(track).toMatchObject({ title: 'From a stream', supportGate: { type: 'any' }, gated: false });
+    expect(last).toEqual({ loaded: bytes.length, total: bytes.length });
+    expect(await storedBytes(live.fan.client, track.id)).toEqual(bytes);
+  });
+
+  it('a stream shorter than the announced size fails as an upload transfer error, and nothing is created', async () => {
+    const before = (await live.listener.client.tracks.mine.query()).items.length;
+    const short = new Blob([mp3Bytes(1000)]).stream();
+    const err = await live.listener.client
+      .uploadTrack(short, { title: 'Truncated', filename: 'short.mp3', contentType: 'audio/mpeg', size: 5000 })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PlyrTransferError);
+    expect(err).toMatchObject({ kind: 'upload' });
+    expect((await live.listener.client.tracks.mine.query()).items).toHaveLength(before);
+  });
+
+  it('refuses a stream without size, filename or type before calling the API', async () => {
+    const stream = new Blob([mp3Bytes(100)]).stream();
+    // @ts-expect-error a stream source needs filename, contentType and size
+    await expect(live.listener.client.uploadTrack(stream, { title: 'x' })).rejects.toThrow(/filename is required/);
+    await expect(live.listener.client.uploadTrack(new Blob([mp3Bytes(100)]), { title: 'x', filename: 'x.bin' })).rejects.toThrow(
+      /contentType is required/,
+    );
+  });
+});
+
+describe('gating helpers on real track outputs', () => {
+  it('preflightAudio: ok for public, support for a non-supporter, ok for a supporter, login when signed out, missing when unknown', async () => {
+    expect(await live.listener.client.preflightAudio(publicTrack.fileId)).toBe('ok');
+    expect(await live.anonymous.preflightAudio(publicTrack.fileId)).toBe('ok');
+    expect(await live.listener.client.preflightAudio(gatedTrack.fileId)).toBe('support');
+    expect(await live.fan.client.preflightAudio(gatedTrack.fileId)).toBe('ok');
+    expect(await live.artist.client.preflightAudio(gatedTrack.fileId)).toBe('ok');
+    expect(await live.anonymous.preflightAudio(gatedTrack.fileId)).toBe('login');
+    expect(await live.listener.client.preflightAudio('0'.repeat(32))).toBe('missing');
+  });
+
+  it('preflightAudio: unavailable while the supporter service fails (never reported as "support")', async () => {
+    // An (artist, viewer) pair checked before has a cached answer; the fan's gated upload was never checked for the listener.
+    const [fanGated] = (await live.fan.client.tracks.mine.query()).items.filter((t) => t.supportGate);
+    live.fans.setMode('error500');
+    try {
+      expect(await live.listener.client.preflightAudio(fanGated!.fileId)).toBe('unavailable');
+    } finally {
+      live.fans.setMode('ok');
+    }
+    expect(await live.listener.client.preflightAudio(fanGated!.fileId)).toBe('support');
+  });
+
+  it('canPlay, audioUrl and shouldAutoDownload follow the viewer-resolved `gated`', async () => {
+    const asListener = await live.listener.client.tracks.byId.query({ id: gatedTrack.id });
+    const asFan = await live.fan.client.tracks.byId.query({ id: gatedTrack.id });
+    const open = await live.listener.client.tracks.byId.query({ id: publicTrack.id });
+    const autoOn = { autoDownloadLiked: true };
+
+    expect([asListener.gated, canPlay(asListener), audioUrl(asListener), shouldAutoDownload(asListener, autoOn)]).toEqual([true, false, null, false]);
+    expect([asFan.gated, canPlay(asFan), shouldAutoDownload(asFan, autoOn)]).toEqual([false, true, true]);
+    expect(audioUrl(asFan)).toBe(`${live.app.url}/audio/${gatedTrack.fileId}`);
+    expect([canPlay(open), shouldAutoDownload(open, autoOn), shouldAutoDownload(open, { autoDownloadLiked: false })]).toEqual([true, true, false]);
+    expect(audioUrl(open)).toBe(open.audioUrl);
+    expect((await fetch(audioUrl(open)!)).status).toBe(200);
+  });
+});
+
+describe('downloadLikedTracks', () => {
+  it('downloads what the viewer may play with byte progress, and reports the gated track as skipped', async () => {
+    await live.listener.client.tracks.like.mutate({ id: publicTrack.id });
+    await live.listener.client.tracks.like.mutate({ id: gatedTrack.id });
+    const results: Array<LikedTrackResult<Track>['status']> = [];
+    const saved = new Map<string, Uint8Array>();
+    const skipped: string[] = [];
+    const loaded: number[] = [];
+    const summary = await live.listener.client.downloadLikedTracks({
+      async onTrack(result) {
+        results.push(result.status);
+        if (result.status === 'downloaded') saved.set(result.track.id, new Uint8Array(await result.response.arrayBuffer()));
+        if (result.status === 'skipped') skipped.push(`${result.track.id}:${result.reason}`);
+      },
+      onProgress: (p) => {
+        if (p.track.id === publicTrack.id) loaded.push(p.loaded);
+        expect(p.count).toBe(2);
+      },
+    });
+    expect(summary).toEqual({ downloaded: 1, skipped: 1, failed: 0 });
+    expect(results.sort()).toEqual(['downloaded', 'skipped']);
+    expect(saved.get(publicTrack.id)).toEqual(publicBytes);
+    expect(skipped).toEqual([`${gatedTrack.id}:gated`]);
+    expect(loaded.at(-1)).toBe(publicBytes.length);
+  });
+
+  it('a supporter downloads the gated track too; an unread body is released, not left hanging', async () => {
+    await live.fan.client.tracks.like.mutate({ id: gatedTrack.id });
+    await live.fan.client.tracks.like.mutate({ id: publicTrack.id });
+    const seen: string[] = [];
+    const summary = await live.fan.client.downloadLikedTracks({
+      onTrack: (result) => {
+        seen.push(`${result.track.title}:${result.status}`);
+      },
+    });
+    expect(summary).toEqual({ downloaded: 2, skipped: 0, failed: 0 });
+    expect(seen.sort()).toEqual(['Backstage:downloaded', 'Open Air:downloaded']);
+  });
+});
