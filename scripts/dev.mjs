@@ -1,6 +1,7 @@
 // `pnpm dev`: everything a person needs to try plyr offline, in one terminal.
 //   1. a local ATProto network (PLC + PDS with demo accounts): `pnpm dev:atproto`
-//   2. a stand-in atprotofans (supporter table from PLYR_DEV_SUPPORTERS="supporterDid,artistDid ...")
+//   2. a stand-in atprotofans where the demo account `supporter.test` (if the network made one)
+//      supports `artist.test`, plus any PLYR_DEV_SUPPORTERS="supporterDid,artistDid ..." pairs
 //   3. the API on http://localhost:3000 (`pnpm start`, embedded database and storage), pointed at both
 //   4. the web page on http://localhost:5173 (Vite)
 // Ctrl-C stops them all. Each child runs in its own process group so that one signal ends it whole.
@@ -72,6 +73,16 @@ async function waitForVariables(proc, names, what) {
   return found;
 }
 
+/** Handle → DID of the demo accounts `pnpm dev:atproto` prints ("  artist.test  password …  did:plc:…"). */
+function collectDemoAccounts({ lines }) {
+  const accounts = new Map();
+  lines.on('line', (line) => {
+    const match = /^\s*(\S+\.test)\s.*\b(did:plc:[a-z2-7]+)\s*$/.exec(line);
+    if (match) accounts.set(match[1], match[2]);
+  });
+  return accounts;
+}
+
 /** Polls a URL until it answers 2xx (the API's /health once its database and storage are up). */
 async function waitForHttp(url, what) {
   const deadline = Date.now() + START_TIMEOUT_MS;
@@ -127,16 +138,18 @@ async function main() {
   if (built.status !== 0) throw new Error('building @plyr/client failed');
 
   const atproto = start('atproto', 'pnpm', ['--silent', 'dev:atproto']);
+  const demoAccounts = collectDemoAccounts(atproto);
+  const network = await waitForVariables(atproto, ['ATPROTO_PLC_URL', 'ATPROTO_HANDLE_RESOLVER'], 'the local ATProto network');
+  const supporter = demoAccounts.get('supporter.test');
+  const artist = demoAccounts.get('artist.test');
   const fans = start('atprotofans', 'pnpm', [
     'exec',
     'tsx',
     'packages/testing/src/atprotofans-cli.ts',
+    ...(supporter && artist ? [`${supporter},${artist}`] : []),
     ...(process.env.PLYR_DEV_SUPPORTERS?.split(/\s+/).filter(Boolean) ?? []),
   ]);
-  const [network, [atprotofansUrl]] = await Promise.all([
-    waitForVariables(atproto, ['ATPROTO_PLC_URL', 'ATPROTO_HANDLE_RESOLVER'], 'the local ATProto network'),
-    waitForLine(fans, /^https?:\/\/\S+$/, 'the stand-in atprotofans'),
-  ]);
+  const [atprotofansUrl] = await waitForLine(fans, /^https?:\/\/\S+$/, 'the stand-in atprotofans');
 
   start('api', 'pnpm', ['--silent', 'start'], {
     ...network,

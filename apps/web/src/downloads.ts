@@ -1,6 +1,6 @@
 import { shouldAutoDownload, type SkipReason, type Track } from '@plyr/client';
 import { plyr } from './api.js';
-import { byId, el } from './dom.js';
+import { byId, el, notify } from './dom.js';
 
 export interface DownloadPreferences {
   autoDownloadLiked: boolean;
@@ -66,5 +66,10 @@ export async function downloadLiked(): Promise<void> {
       }
     },
   });
-  if (summary.downloaded + summary.skipped + summary.failed === 0) line('empty', 'No liked tracks yet.');
+  const { downloaded, skipped, failed } = summary;
+  notify(
+    downloaded + skipped + failed === 0
+      ? 'No liked tracks yet.'
+      : `Downloaded ${downloaded}, skipped ${skipped}${failed ? `, failed ${failed}` : ''}.`,
+  );
 }

@@ -24,9 +24,35 @@ export function renderTracks({ tracks, viewer, liked }: TrackListState, actions:
   list.replaceChildren(...tracks.map((track) => trackRow(track, viewer, liked.has(track.id), actions)));
 }
 
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** A padlock drawn inline, so it shows on machines without an emoji font. */
+function lockIcon(): SVGSVGElement {
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', '0 0 16 16');
+  svg.setAttribute('width', '16');
+  svg.setAttribute('height', '16');
+  svg.setAttribute('aria-hidden', 'true');
+  const shackle = document.createElementNS(SVG, 'path');
+  shackle.setAttribute('d', 'M4.5 7V5a3.5 3.5 0 0 1 7 0v2');
+  shackle.setAttribute('fill', 'none');
+  shackle.setAttribute('stroke', 'currentColor');
+  shackle.setAttribute('stroke-width', '1.5');
+  const body = document.createElementNS(SVG, 'rect');
+  for (const [name, value] of Object.entries({ x: '2.5', y: '7', width: '11', height: '8', rx: '1.5', fill: 'currentColor' })) {
+    body.setAttribute(name, value);
+  }
+  svg.append(shackle, body);
+  return svg;
+}
+
 function trackRow(track: Track, viewer: Viewer | null, isLiked: boolean, actions: TrackActions): HTMLLIElement {
-  const lock = el('span', { className: 'lock' }, track.gated ? '🔒' : '');
-  if (track.gated) lock.setAttribute('aria-label', 'Locked: supporters only');
+  const lock = el('span', { className: 'lock' });
+  if (track.gated) {
+    lock.setAttribute('aria-label', 'Locked: supporters only');
+    lock.title = 'Supporters only';
+    lock.append(lockIcon());
+  }
   const play = el('button', { type: 'button', className: 'play', onclick: () => actions.play(track) }, 'Play');
   play.setAttribute('aria-label', `Play ${track.title}`);
 

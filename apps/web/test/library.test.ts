@@ -13,8 +13,8 @@ let publicTrack: Track;
 beforeAll(async () => {
   stack = await startBrowserStack();
   const artist = await stack.sdkFor(stack.accounts.artist);
-  publicTrack = await artist.uploadTrack(wavTone(1), { title: 'Morning', supportGate: null }, { filename: 'morning.wav' });
-  gatedTrack = await artist.uploadTrack(wavTone(1), { title: 'Night', supportGate: { type: 'any' } }, { filename: 'night.wav' });
+  publicTrack = await artist.uploadTrack(new Blob([wavTone(1)]), { title: 'Morning', supportGate: null, filename: 'morning.wav' });
+  gatedTrack = await artist.uploadTrack(new Blob([wavTone(1)]), { title: 'Night', supportGate: { type: 'any' }, filename: 'night.wav' });
 });
 afterAll(() => stack?.close());
 

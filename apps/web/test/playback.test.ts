@@ -16,8 +16,8 @@ beforeAll(async () => {
   foreign = await serveForeignPage();
   const artist = await stack.sdkFor(stack.accounts.artist);
   const audio = wavTone(2);
-  publicTrack = await artist.uploadTrack(audio, { title: 'Open Air', supportGate: null }, { filename: 'open-air.wav' });
-  gatedTrack = await artist.uploadTrack(audio, { title: 'Backstage', supportGate: { type: 'any' } }, { filename: 'backstage.wav' });
+  publicTrack = await artist.uploadTrack(new Blob([audio]), { title: 'Open Air', supportGate: null, filename: 'open-air.wav' });
+  gatedTrack = await artist.uploadTrack(new Blob([audio]), { title: 'Backstage', supportGate: { type: 'any' }, filename: 'backstage.wav' });
 });
 afterAll(async () => {
   await foreign?.close();

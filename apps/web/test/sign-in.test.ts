@@ -33,6 +33,8 @@ describe('signing in with a handle, in Chromium', () => {
     await page.waitForURL((url) => url.origin === stack.web.url);
     await page.locator('#viewer-handle', { hasText: `@${artist.handle}` }).waitFor();
     expect(new URL(page.url()).search).toBe('');
+    await page.locator('body[data-ready="true"]').waitFor();
+    expect(await page.locator('#notice').textContent()).toBe('');
     await screenshot(page, 'signed-in');
 
     const cookies = await context.cookies(stack.api.url);

@@ -2,7 +2,7 @@
  * A real WAV file (16-bit PCM mono, a quiet 440 Hz tone): a container the API accepts at finalize
  * and every Chromium build decodes, so `<audio>` reaches `canplay` on it.
  */
-export function wavTone(seconds = 1, sampleRate = 8_000): Buffer {
+export function wavTone(seconds = 1, sampleRate = 8_000): Buffer<ArrayBuffer> {
   const samples = Math.round(seconds * sampleRate);
   const dataBytes = samples * 2;
   const wav = Buffer.alloc(44 + dataBytes);
