@@ -79,7 +79,7 @@ export async function uploadTrack(
       size: bytes.length,
     }),
   );
-  const put = await fetch(ticket.url, { method: 'PUT', headers: ticket.headers, body: bytes });
+  const put = await fetch(ticket.url, { method: 'PUT', headers: ticket.headers, body: new Uint8Array(bytes) });
   expect(put.status).toBe(200);
   return ok(
     await mutate<Track>(app, artist, 'tracks.finalizeUpload', {

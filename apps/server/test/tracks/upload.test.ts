@@ -45,7 +45,7 @@ describe('upload', () => {
     const ttl = Date.parse(up.expiresAt) - Date.now();
     expect(ttl).toBeGreaterThan(14 * 60_000);
     expect(ttl).toBeLessThanOrEqual(15 * 60_000);
-    const put = await fetch(up.url, { method: 'PUT', headers: up.headers, body: bytes });
+    const put = await fetch(up.url, { method: 'PUT', headers: up.headers, body: new Uint8Array(bytes) });
     expect(put.status).toBe(200);
 
     const track = ok(await mutate<Track>(app, artist, 'tracks.finalizeUpload', { uploadId: up.uploadId, title: 'First light' }));
@@ -95,21 +95,21 @@ describe('upload', () => {
   it('has the storage refuse a PUT whose size or content type differs from what was signed', async () => {
     const bytes = mp3Bytes(2_000);
     const up = await ticket(artist, bytes.length);
-    const longer = await fetch(up.url, { method: 'PUT', headers: up.headers, body: mp3Bytes(2_001) });
+    const longer = await fetch(up.url, { method: 'PUT', headers: up.headers, body: new Uint8Array(mp3Bytes(2_001)) });
     expect(longer.status).toBe(403);
-    const otherType = await fetch(up.url, { method: 'PUT', headers: { 'Content-Type': 'audio/flac' }, body: bytes });
+    const otherType = await fetch(up.url, { method: 'PUT', headers: { 'Content-Type': 'audio/flac' }, body: new Uint8Array(bytes) });
     expect(otherType.status).toBe(403);
     expect(await stagedExists(up.uploadId)).toBe(false);
     // Nothing was stored, so finalize says so and the upload stays usable.
     const early = await mutate(app, artist, 'tracks.finalizeUpload', { uploadId: up.uploadId, title: 'x' });
     expect(early.error?.data.code).toBe('BAD_REQUEST');
-    expect((await fetch(up.url, { method: 'PUT', headers: up.headers, body: bytes })).status).toBe(200);
+    expect((await fetch(up.url, { method: 'PUT', headers: up.headers, body: new Uint8Array(bytes) })).status).toBe(200);
   });
 
   it('rejects a file that is not audio at finalize and deletes the staged object', async () => {
     const text = Buffer.from('<html><body>definitely not audio</body></html>'.repeat(20));
     const up = await ticket(artist, text.length);
-    expect((await fetch(up.url, { method: 'PUT', headers: up.headers, body: text })).status).toBe(200);
+    expect((await fetch(up.url, { method: 'PUT', headers: up.headers, body: new Uint8Array(text) })).status).toBe(200);
     expect(await stagedExists(up.uploadId)).toBe(true);
     const res = await mutate(app, artist, 'tracks.finalizeUpload', { uploadId: up.uploadId, title: 'Fake' });
     expect(res.status).toBe(400);
@@ -142,7 +142,7 @@ describe('upload', () => {
   it("does not let another user finalize someone's upload", async () => {
     const bytes = mp3Bytes(1_000);
     const up = await ticket(artist, bytes.length);
-    await fetch(up.url, { method: 'PUT', headers: up.headers, body: bytes });
+    await fetch(up.url, { method: 'PUT', headers: up.headers, body: new Uint8Array(bytes) });
     const res = await mutate(app, other, 'tracks.finalizeUpload', { uploadId: up.uploadId, title: 'Stolen' });
     expect(res.error?.data.code).toBe('NOT_FOUND');
     expect(await stagedExists(up.uploadId)).toBe(true);

@@ -1,5 +1,6 @@
 import { and, eq, isNotNull, isNull } from 'drizzle-orm';
 import { tracks, type StorageBucket } from '@plyr/db';
+import { AtprotoSessionUnavailableError } from '../auth/index.js';
 import { PermanentJobError } from '../jobs/types.js';
 import type { Services } from '../services.js';
 import { bucketForGate, otherBucket } from './placement.js';
@@ -53,7 +54,7 @@ export async function syncTrack(services: MoveServices, job: TrackMoveData, hook
       if (!(await settleStorage(services, row, hooks))) continue;
       if (row.recordCid !== null) return;
       await hooks.beforeRecordWrite?.();
-      if (await writeTrackRecord(services, row)) return;
+      if (await writeRecordOrGiveUp(services, row)) return;
     }
     throw new TrackKeptChangingError(`track ${job.trackId} changed on each of ${MAX_PASSES} passes`);
   });
@@ -97,6 +98,19 @@ async function settleStorage(services: MoveServices, row: TrackRow, hooks: MoveH
     .where(and(eq(tracks.id, row.id), eq(tracks.bucket, target), gateStill))
     .returning({ id: tracks.id });
   return settled.length > 0;
+}
+
+/**
+ * Without the artist's OAuth grant no retry can write the record; the row keeps `recordCid` null,
+ * so maintenance writes it once the artist signs in again.
+ */
+async function writeRecordOrGiveUp(services: MoveServices, row: TrackRow): Promise<boolean> {
+  try {
+    return await writeTrackRecord(services, row);
+  } catch (err) {
+    if (err instanceof AtprotoSessionUnavailableError) throw new PermanentJobError(err.message, { cause: err });
+    throw err;
+  }
 }
 
 export async function deleteAudioEverywhere(

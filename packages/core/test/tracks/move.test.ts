@@ -1,0 +1,186 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tracks, uploads } from '@plyr/db';
+import { createJobs, defineJob, PermanentJobError } from '../../src/jobs/index.js';
+import {
+  ABANDONED_UPLOAD_AGE_MS,
+  findTrack,
+  resumeStalledTrackSyncs,
+  STALLED_SYNC_AGE_MS,
+  sweepAbandonedUploads,
+  syncTrack,
+  type MoveHooks,
+  type TrackRow,
+} from '../../src/tracks/index.js';
+import { bucketsOf, PUBLIC_URL, putAudio, readRecord, seedTrack, startCoreFixture, type CoreFixture } from './fixtures.js';
+
+/** The move, run directly: interrupted at each step, then run again, it always converges. */
+
+let f: CoreFixture;
+
+beforeAll(async () => {
+  f = await startCoreFixture();
+});
+
+afterAll(async () => {
+  await f?.close();
+});
+
+/** What tracks.update does to the row on a gate change. */
+async function setGate(row: TrackRow, gated: boolean): Promise<void> {
+  await f.db.db
+    .update(tracks)
+    .set({ supportGate: gated ? { type: 'any' } : null, moving: true, recordCid: null, updatedAt: new Date() })
+    .where(eq(tracks.id, row.id));
+}
+
+const jobFor = (row: TrackRow) => ({ trackId: row.id, fileId: row.fileId, fileType: row.fileType });
+const crashAt = (step: keyof MoveHooks): MoveHooks => ({
+  [step]: () => {
+    throw new Error(`crash at ${step}`);
+  },
+});
+
+describe('syncTrack', () => {
+  for (const step of ['afterCopy', 'beforeDeleteSource', 'beforeRecordWrite'] as const) {
+    it(`converges when re-run after a crash at ${step} (public → gated)`, async () => {
+      const row = await seedTrack(f);
+      await setGate(row, true);
+      await expect(syncTrack(f.services, jobFor(row), crashAt(step))).rejects.toThrow(`crash at ${step}`);
+
+      const half = (await findTrack(f.db.db, row.id))!;
+      // Never a state without the audio where the row points.
+      expect(await bucketsOf(f, half)).toContain(half.bucket);
+      expect(half.moving).toBe(step !== 'beforeRecordWrite');
+
+      await syncTrack(f.services, jobFor(row));
+      const done = (await findTrack(f.db.db, row.id))!;
+      expect(done).toMatchObject({ bucket: 'private', moving: false });
+      expect(done.recordCid).not.toBeNull();
+      expect(await bucketsOf(f, done)).toEqual(['private']);
+      expect(await readRecord(f, done)).toMatchObject({ audioUrl: `${PUBLIC_URL}/audio/${row.fileId}`, supportGate: { type: 'any' } });
+    });
+  }
+
+  it('is a no-op when run again on a settled track', async () => {
+    const row = await seedTrack(f, { supportGate: { type: 'any' } });
+    await syncTrack(f.services, jobFor(row));
+    const first = (await findTrack(f.db.db, row.id))!;
+    await syncTrack(f.services, jobFor(row));
+    const second = (await findTrack(f.db.db, row.id))!;
+    expect(second).toEqual(first);
+    expect(await bucketsOf(f, second)).toEqual(['private']);
+  });
+
+  it('follows a gate flipped back in the middle of a move, leaving one object', async () => {
+    const row = await seedTrack(f);
+    await setGate(row, true);
+    await syncTrack(f.services, jobFor(row), {
+      // While the copy to private is verified, the artist un-gates again.
+      afterCopy: () => setGate(row, false),
+    });
+    const done = (await findTrack(f.db.db, row.id))!;
+    expect(done).toMatchObject({ bucket: 'public', moving: false, supportGate: null });
+    expect(await bucketsOf(f, done)).toEqual(['public']);
+    const record = await readRecord(f, done);
+    expect(record).not.toHaveProperty('supportGate');
+    expect(record).toMatchObject({ audioUrl: f.storage.cdnUrl(row.fileId, 'mp3') });
+  });
+
+  it('removes its copy when the track is deleted during the move', async () => {
+    const row = await seedTrack(f);
+    await setGate(row, true);
+    await syncTrack(f.services, jobFor(row), {
+      afterCopy: async () => {
+        await f.db.db.delete(tracks).where(eq(tracks.id, row.id));
+      },
+    });
+    expect(await bucketsOf(f, row)).toEqual([]);
+  });
+
+  it('adopts a verified copy when the source is already gone, and gives up for good when the audio is nowhere', async () => {
+    const row = await seedTrack(f);
+    await setGate(row, true);
+    await expect(syncTrack(f.services, jobFor(row), crashAt('afterCopy'))).rejects.toThrow();
+    await f.storage.delete('public', f.storage.audioKey(row.fileId, 'mp3'));
+    await syncTrack(f.services, jobFor(row));
+    expect((await findTrack(f.db.db, row.id))!.bucket).toBe('private');
+
+    const lost = await seedTrack(f);
+    await setGate(lost, true);
+    await f.storage.delete('public', f.storage.audioKey(lost.fileId, 'mp3'));
+    await expect(syncTrack(f.services, jobFor(lost))).rejects.toBeInstanceOf(PermanentJobError);
+    expect((await findTrack(f.db.db, lost.id))!.bucket).toBe('public');
+  });
+
+  it('runs one move per track at a time, even when two are started together', async () => {
+    const row = await seedTrack(f);
+    await setGate(row, true);
+    let inside = 0;
+    let overlap = false;
+    const hooks: MoveHooks = {
+      afterCopy: async () => {
+        inside += 1;
+        overlap ||= inside > 1;
+        await new Promise((r) => setTimeout(r, 100));
+        inside -= 1;
+      },
+    };
+    await Promise.all([syncTrack(f.services, jobFor(row), hooks), syncTrack(f.services, jobFor(row), hooks)]);
+    expect(overlap).toBe(false);
+    expect(await bucketsOf(f, row)).toEqual(['private']);
+  });
+});
+
+describe('maintenance', () => {
+  it('sweeps staged uploads abandoned for more than a day, and only those', async () => {
+    const stale = { id: randomUUID(), createdAt: new Date(Date.now() - ABANDONED_UPLOAD_AGE_MS - 60_000) };
+    const fresh = { id: randomUUID(), createdAt: new Date(Date.now() - 60_000) };
+    for (const upload of [stale, fresh]) {
+      const stagingKey = f.storage.stagingKey(upload.id);
+      await putAudio(f.storage, 'private', stagingKey, randomBytes(100));
+      await f.db.db.insert(uploads).values({ ...upload, did: f.artist.did, stagingKey, filename: 'a.mp3', contentType: 'audio/mpeg', size: 100 });
+    }
+    expect(await sweepAbandonedUploads(f.services)).toBe(1);
+    expect(await f.storage.head('private', f.storage.stagingKey(stale.id))).toBeNull();
+    expect(await f.storage.head('private', f.storage.stagingKey(fresh.id))).not.toBeNull();
+    const left = await f.db.db.select({ id: uploads.id }).from(uploads);
+    expect(left.map((u) => u.id)).toEqual([fresh.id]);
+  });
+
+  it('re-enqueues moves and record writes whose job was lost, and only those', async () => {
+    const stalled = await seedTrack(f);
+    await setGate(stalled, true);
+    await f.db.db
+      .update(tracks)
+      .set({ updatedAt: new Date(Date.now() - STALLED_SYNC_AGE_MS - 60_000) })
+      .where(eq(tracks.id, stalled.id));
+    const recent = await seedTrack(f);
+    await setGate(recent, true);
+
+    const ran: string[] = [];
+    const jobs = await createJobs({ ...f.services, redis: null, supporters: null!, oauth: null! }, {
+      runWorker: true,
+      processors: {
+        'track-move': defineJob({
+          attempts: 1,
+          async process(data, { services }) {
+            ran.push(data.trackId);
+            await syncTrack(services, data);
+          },
+        }),
+      },
+    });
+    try {
+      const services = { db: f.db.db, jobs };
+      expect(await resumeStalledTrackSyncs(services)).toBe(1);
+      await jobs.whenIdle();
+    } finally {
+      await jobs.close();
+    }
+    expect(ran).toContain(stalled.id);
+    expect(ran).not.toContain(recent.id);
+    expect((await findTrack(f.db.db, stalled.id))!).toMatchObject({ bucket: 'private', moving: false });
+  });
+});
