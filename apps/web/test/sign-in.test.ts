@@ -9,7 +9,7 @@ beforeAll(async () => {
 afterAll(() => stack?.close());
 
 describe('signing in with a handle, in Chromium', () => {
-  it('goes through the real PDS sign-in page and leaves an HttpOnly session cookie that survives a reload', async () => {
+  it('goes through the real PDS sign-in page, leaves an HttpOnly session cookie that survives a reload, and signs out', async () => {
     const { artist } = stack.accounts;
     const { context, page } = await openContext(stack.browser);
     await openPage(page, stack.web.url);
@@ -47,6 +47,10 @@ describe('signing in with a handle, in Chromium', () => {
     await page.locator('body[data-ready="true"]').waitFor();
     expect(await page.locator('#viewer-handle').textContent()).toBe(`@${artist.handle}`);
     expect(await page.locator('#sign-in').isHidden()).toBe(true);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('#sign-in').waitFor({ state: 'visible' });
+    expect((await context.cookies(stack.api.url)).map((c) => c.name)).not.toContain('session_id');
     await context.close();
   });
 });

@@ -14,8 +14,6 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
   '--no-first-run',
   '--disable-quic',
-  // Lets the <audio> tests start playback without a user gesture.
-  '--autoplay-policy=no-user-gesture-required',
 ];
 
 export const SCREENSHOT_DIR = join(import.meta.dirname, '..', '..', 'test-results');
