@@ -13,7 +13,11 @@ const MAX_UPLOAD_BYTES = 64 * 1024;
 
 beforeAll(async () => {
   network = await startLocalAtprotoNetwork();
-  app = await startTestApp({ ...network.env, RATE_LIMIT_ENABLED: 'false', MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) });
+  // No Redis here: jobs run on the in-process queue (the other track tests use BullMQ).
+  app = await startTestApp(
+    { ...network.env, RATE_LIMIT_ENABLED: 'false', MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) },
+    { redisUrl: null },
+  );
   const a = await network.createAccount('uploader');
   const b = await network.createAccount('someone');
   artist = await loginAs(app, a.handle, a.password);
@@ -38,6 +42,17 @@ async function ticket(who: Caller, size: number, contentType = 'audio/mpeg') {
 const stagedExists = async (uploadId: string) => (await app.services.storage.head('private', `staging/${uploadId}`)) !== null;
 
 describe('upload', () => {
+  it('without Redis, moves the audio and rewrites the record on a gate change with the in-process queue', async () => {
+    const track = await uploadTrack(app, artist, { title: 'No Redis' });
+    const updated = ok(await mutate<Track>(app, artist, 'tracks.update', { id: track.id, supportGate: { type: 'any' } }));
+    expect(updated.supportGate).toEqual({ type: 'any' });
+    await app.services.jobs.whenIdle();
+    expect(await bucketsHolding(app, track)).toEqual(['private']);
+    expect(ok(await query<Track>(app, artist, 'tracks.byId', { id: track.id })).storage).toBe('ready');
+    const record = await readTrackRecord(network.pdsUrl, artist.did, await recordKeyOf(app, track.id));
+    expect(record).toMatchObject({ audioUrl: `${app.ctx.env.publicUrl}/audio/${track.fileId}`, supportGate: { type: 'any' } });
+  });
+
   it('goes end to end: presigned PUT, finalize, listed, in the public bucket, record on the PDS pointing at the CDN', async () => {
     const bytes = mp3Bytes(10_000);
     const up = await ticket(artist, bytes.length);

@@ -79,6 +79,7 @@ export async function createBullmqJobs(
   };
 
   let worker: Worker | null = null;
+  const workerConnection = runWorker ? connect('worker') : null;
   const jobs: Jobs = {
     async enqueue(name, data, opts = {}) {
       const job = await withTimeout(
@@ -104,12 +105,15 @@ export async function createBullmqJobs(
       // Lets running jobs finish; anything left stays in Redis for the next worker.
       await worker?.close();
       await queue.close();
-      await queueConnection.quit().catch(() => queueConnection.disconnect());
+      // BullMQ leaves connections it was handed open.
+      for (const connection of [workerConnection, queueConnection]) {
+        await connection?.quit().catch(() => connection.disconnect());
+      }
     },
   };
   const services: Services = { ...base, jobs };
 
-  if (runWorker) {
+  if (workerConnection) {
     worker = new Worker(
       QUEUE_NAME,
       async (job: Job) => {
@@ -130,7 +134,7 @@ export async function createBullmqJobs(
           throw err;
         }
       },
-      { connection: connect('worker'), concurrency: WORKER_CONCURRENCY },
+      { connection: workerConnection, concurrency: WORKER_CONCURRENCY },
     );
     worker.on('failed', (job, err) => {
       const final = !job || job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError;
