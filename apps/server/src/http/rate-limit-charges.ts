@@ -25,6 +25,11 @@ export interface TrpcCall {
   group: RateLimitGroup;
 }
 
+export interface TrpcRequest {
+  calls: TrpcCall[];
+  batch: boolean;
+}
+
 // Typed like the nested router record, but at run time tRPC 11 keeps it flat: dotted path → procedure.
 const flatProcedures = appRouter._def.procedures as unknown as Record<string, AnyTRPCProcedure>;
 const procedures = new Map(
@@ -40,7 +45,7 @@ const procedures = new Map(
  * procedures count in the default group. Null when the request is malformed or over the batch
  * cap: it is refused before any procedure runs.
  */
-export function trpcCalls(req: Request): { calls: TrpcCall[]; batch: boolean } | null {
+export function trpcCalls(req: Request): TrpcRequest | null {
   let batch: boolean;
   let path: string;
   try {

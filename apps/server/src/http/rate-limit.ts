@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { appRouter, type RateLimitGroup } from '@plyr/api';
 import type { Env, RateLimitRule } from '../env.js';
-import { clientKey, trpcCalls, type TrpcCall } from './rate-limit-charges.js';
+import { clientKey, trpcCalls, type TrpcRequest } from './rate-limit-charges.js';
 import { createRateLimitStore, RateLimitStoreError, StoreOutage } from './rate-limit-store.js';
 
 export interface RateLimitDeps {
@@ -16,8 +16,6 @@ export interface RateLimitDeps {
 }
 
 interface GroupLimiter {
-  group: RateLimitGroup;
-  rule: RateLimitRule;
   store: Store;
   limiter: RateLimitRequestHandler;
 }
@@ -45,7 +43,7 @@ export function rateLimits({ config, trustProxy, redis, logger }: RateLimitDeps)
     },
     warn: (err, message) => logger.warn({ err }, message ?? 'rate limiter warning'),
   };
-  const trpcRequests = new WeakMap<Request, { calls: TrpcCall[]; batch: boolean } | null>();
+  const trpcRequests = new WeakMap<Request, TrpcRequest | null>();
 
   const limiters = Object.fromEntries(
     GROUPS.map((group) => {
@@ -64,9 +62,9 @@ export function rateLimits({ config, trustProxy, redis, logger }: RateLimitDeps)
         store,
         passOnStoreError: true,
         logger: limiterLogger,
-        handler: (req, res) => tooManyRequests(req, res, group, rule, trpcRequests.get(req)),
+        handler: (req, res) => tooManyRequests(res, group, rule, trpcRequests.get(req)),
       });
-      return [group, { group, rule, store, limiter }];
+      return [group, { store, limiter }];
     }),
   ) as Record<RateLimitGroup, GroupLimiter>;
 
@@ -118,11 +116,10 @@ function runInOrder(handlers: RequestHandler[], req: Request, res: Response, don
 }
 
 function tooManyRequests(
-  req: Request,
   res: Response,
   group: RateLimitGroup,
   rule: RateLimitRule,
-  trpc: { calls: TrpcCall[]; batch: boolean } | null | undefined,
+  trpc: TrpcRequest | null | undefined,
 ): void {
   const message = `Too many requests: the ${group} limit is ${rule.text}; retry in ${String(res.getHeader('Retry-After'))} s`;
   res.status(429);
