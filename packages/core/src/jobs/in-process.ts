@@ -55,6 +55,7 @@ export function createInProcessJobs(base: Omit<Services, 'jobs'>, definitions: J
       const existing = opts.dedupeId === undefined ? undefined : dedupeIds.get(opts.dedupeId);
       if (existing) return existing;
       const definition = definitions[name as JobName];
+      if (!definition) throw new TypeError(`no processor registered for job "${name}" (see jobs/registry.ts)`);
       const id = randomUUID();
       if (opts.dedupeId !== undefined) dedupeIds.set(opts.dedupeId, id);
       outstanding += 1;
