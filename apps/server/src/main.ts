@@ -26,7 +26,10 @@ const server: Server = app.listen(env.port, env.host, () => {
 server.keepAliveTimeout = 65_000;
 
 /** Stop accepting, let in-flight requests finish, close pools; forced exit after the deadline. */
+let shuttingDown = false;
 async function shutdown(signal: string): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
   logger.info({ signal }, 'shutting down');
   const deadline = setTimeout(() => {
     logger.error('shutdown deadline passed; exiting');
@@ -41,5 +44,6 @@ async function shutdown(signal: string): Promise<void> {
   clearTimeout(deadline);
   process.exit(0);
 }
-process.once('SIGTERM', () => void shutdown('SIGTERM'));
-process.once('SIGINT', () => void shutdown('SIGINT'));
+// `on`, not `once`: a loader's signal relay (tsx) re-raises the signal when no listener is left.
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -20,9 +20,13 @@ if (!env.redisUrl) {
 const { createAppContext } = await import('./context.js');
 const ctx = await createAppContext(env, { runWorker: true });
 ctx.services.logger.info('plyr worker running');
+let stopping = false;
 const stop = async () => {
+  if (stopping) return;
+  stopping = true;
   await ctx.destroy();
   process.exit(0);
 };
-process.once('SIGTERM', () => void stop());
-process.once('SIGINT', () => void stop());
+// `on`, not `once`: a loader's signal relay (tsx) re-raises the signal when no listener is left.
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());

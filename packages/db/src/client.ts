@@ -4,7 +4,6 @@ import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import * as schema from './schema.js';
-import { startEmbeddedPostgres } from './embedded.js';
 
 export type Db = PostgresJsDatabase<typeof schema>;
 
@@ -37,6 +36,8 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
   if (!url) {
     const dir = join(options.dataDir ?? '.data', 'postgres');
     mkdirSync(dir, { recursive: true });
+    // Loaded only when used: the package hooks SIGTERM at import, which would cut graceful shutdowns short.
+    const { startEmbeddedPostgres } = await import('./embedded.js');
     const embedded = await startEmbeddedPostgres(dir);
     url = embedded.url;
     stopEmbedded = embedded.stop;

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
+import { inject } from 'vitest';
 import { createDb } from '@plyr/db';
 import { TEST_DATABASE_URL } from './env.js';
-
-const TEMPLATE = 'plyr_test_template';
 
 function withDatabase(url: string, database: string): string {
   const u = new URL(url);
@@ -11,17 +10,42 @@ function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
-/** Recreates the migrated template database that every test database is cloned from. */
-export async function createTemplateDatabase(): Promise<void> {
+/** Creates the migrated template database that every test database of a run is cloned from. */
+export async function createTemplateDatabase(name: string): Promise<void> {
   const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
   try {
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)`);
-    await admin.unsafe(`CREATE DATABASE ${TEMPLATE}`);
+    await admin.unsafe(`CREATE DATABASE ${name}`);
   } finally {
     await admin.end();
   }
-  const handle = await createDb({ url: withDatabase(TEST_DATABASE_URL, TEMPLATE), max: 1 });
+  const handle = await createDb({ url: withDatabase(TEST_DATABASE_URL, name), max: 1 });
   await handle.close();
+}
+
+export async function dropDatabase(name: string): Promise<void> {
+  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+let ownTemplate: Promise<string> | undefined;
+
+/** The run's template (from vitest's global setup), or one made for this process outside vitest (bench, scripts). */
+function templateDatabase(): Promise<string> {
+  try {
+    return Promise.resolve(inject('plyrTemplateDatabase'));
+  } catch {
+    ownTemplate ??= (async () => {
+      const name = `plyr_test_template_${randomBytes(4).toString('hex')}`;
+      await createTemplateDatabase(name);
+      process.once('beforeExit', () => void dropDatabase(name));
+      return name;
+    })();
+    return ownTemplate;
+  }
 }
 
 /**
@@ -32,19 +56,12 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
   const name = `plyr_test_${randomBytes(6).toString('hex')}`;
   const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
   try {
-    await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE}`);
+    await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE ${await templateDatabase()}`);
   } finally {
     await admin.end();
   }
   return {
     url: withDatabase(TEST_DATABASE_URL, name),
-    async drop() {
-      const a = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
-      try {
-        await a.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await a.end();
-      }
-    },
+    drop: () => dropDatabase(name),
   };
 }
