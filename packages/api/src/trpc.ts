@@ -36,7 +36,13 @@ export async function createContext(
   services: Services,
   http: { req: Request; res: Response; requestId: string; logger: Logger },
 ): Promise<Context> {
-  const viewer = await services.auth.resolveViewer(credentialsOf(http.req));
+  const credentials = credentialsOf(http.req);
+  const viewer = await services.auth.resolveViewer(credentials);
+  // A bearer token is presented on purpose: a dead one is an error, not a quiet sign-out. A stale
+  // cookie is left anonymous so that public pages still load after a session ends.
+  if (!viewer && credentials.bearerToken && !credentials.sessionToken) {
+    throw new TRPCError({ code: 'UNAUTHORIZED', message: 'The bearer token is unknown, expired or revoked' });
+  }
   return { services, viewer, ...http };
 }
 

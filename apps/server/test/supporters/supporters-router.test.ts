@@ -68,3 +68,20 @@ describe('supporters router', () => {
     expect(fans.requests).toBe(before);
   });
 });
+
+describe('credentials on public procedures', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ RATE_LIMIT_ENABLED: 'false' });
+  });
+  afterAll(() => app.close());
+
+  it('answers an unknown bearer token with 401 even where no sign-in is needed', async () => {
+    const res = await fetch(`${app.url}/trpc/tracks.list?input=${encodeURIComponent('{}')}`, {
+      headers: { authorization: 'Bearer plyr_dev_forged' },
+    });
+    expect(res.status).toBe(401);
+    expect((await res.json()).error.data.code).toBe('UNAUTHORIZED');
+    expect((await fetch(`${app.url}/trpc/tracks.list?input=${encodeURIComponent('{}')}`)).status).toBe(200);
+  });
+});
