@@ -8,6 +8,8 @@ import { createPlyrClient, type PlyrClient } from '../../src/index.js';
 export interface LiveUser {
   did: string;
   handle: string;
+  /** The `session_id` cookie's value, for a browser profile signed in as this user. */
+  sessionCookie: string;
   /** Browser mode in Node: the session cookie goes in as a header (Node's fetch keeps no cookie jar). */
   session: PlyrClient;
   /** A developer token minted through the SDK by the signed-in user. */
@@ -39,7 +41,7 @@ export async function startLiveApi(env: Record<string, string> = {}): Promise<Li
     const login = await loginAs(app, account.handle, account.password);
     const session = createPlyrClient({ baseUrl: app.url, headers: login.headers });
     const { token } = await session.auth.developerTokens.create.mutate({ name: `${name} script` });
-    return { did: login.did, handle: login.handle, session, token, client: createPlyrClient({ baseUrl: app.url, token }) };
+    return { did: login.did, handle: login.handle, sessionCookie: login.sessionToken, session, token, client: createPlyrClient({ baseUrl: app.url, token }) };
   };
   const artist = await signIn('artist');
   const fan = await signIn('fan');
@@ -67,4 +69,9 @@ export function mp3Bytes(size: number): Uint8Array<ArrayBuffer> {
   bytes.set(randomBytes(size));
   bytes.set([0xff, 0xfb, 0x90, 0x64], 0);
   return bytes;
+}
+
+/** Byte-for-byte equality; far quicker than a deep `toEqual` on large arrays. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
