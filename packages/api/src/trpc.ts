@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Services } from '@plyr/core';
+import { isBackingServiceUnavailable } from '@plyr/core/unavailable';
 import type { Viewer } from '@plyr/core/auth/index';
 
 /** Rate-limit group of a procedure (SPEC.md "Rate limiting"); unset means `default`. */
@@ -37,7 +38,10 @@ export async function createContext(
   http: { req: Request; res: Response; requestId: string; logger: Logger },
 ): Promise<Context> {
   const credentials = credentialsOf(http.req);
-  const viewer = await services.auth.resolveViewer(credentials);
+  const viewer = await services.auth.resolveViewer(credentials).catch((err: unknown) => {
+    if (!isBackingServiceUnavailable(err)) throw err;
+    throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'A backing service is unavailable; try again shortly', cause: err });
+  });
   // A bearer token is presented on purpose: a dead one is an error, not a quiet sign-out. A stale
   // cookie is left anonymous so that public pages still load after a session ends.
   if (!viewer && credentials.bearerToken && !credentials.sessionToken) {
@@ -83,13 +87,10 @@ const t = initTRPC
   });
 
 /** A lost database, Redis or storage connection is "try again", not a server bug. */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'EAI_AGAIN', '57P01', '57P03']);
-
 const unavailableOnLostConnection = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok && result.error.code === 'INTERNAL_SERVER_ERROR') {
-    const code = (result.error.cause as { code?: unknown } | undefined)?.code;
-    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) {
+    if (isBackingServiceUnavailable(result.error.cause)) {
       throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'A backing service is unavailable; try again shortly', cause: result.error.cause });
     }
   }

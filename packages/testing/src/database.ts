@@ -65,3 +65,10 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
     drop: () => dropDatabase(name),
   };
 }
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Name of this run's migrated template database (set by global-setup.ts). */
+    plyrTemplateDatabase: string;
+  }
+}

@@ -12,9 +12,3 @@ export default async function setup(project: TestProject) {
   project.provide('plyrTemplateDatabase', template);
   return () => dropDatabase(template);
 }
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    plyrTemplateDatabase: string;
-  }
-}

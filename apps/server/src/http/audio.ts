@@ -3,6 +3,7 @@ import { credentialsOf } from '@plyr/api';
 import type { Services } from '@plyr/core';
 import { decideAccess } from '@plyr/core/access';
 import { findTrackByFileId } from '@plyr/core/tracks/index';
+import { isBackingServiceUnavailable as isUnavailable } from '@plyr/core/unavailable';
 
 /** A fileId is 32 lowercase hex characters; anything else is refused before any query. */
 const FILE_ID = /^[a-f0-9]{32}$/;
@@ -11,17 +12,6 @@ const RETRY_AFTER_SECONDS = '5';
 /** Public redirects point at immutable CDN objects; short, so an un-gated → gated change is seen soon. */
 const PUBLIC_REDIRECT_CACHE = 'public, max-age=60';
 const GATED_CACHE = 'private, no-store';
-
-/** Connection failures of Postgres (postgres.js codes) or the network: "try again", not a bug. */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', '57P01', '57P03']);
-
-function isUnavailable(err: unknown): boolean {
-  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
-  }
-  return false;
-}
 
 function refuse(res: Response, status: number, code: string, message: string): void {
   res.status(status).json({ error: { code, message } });
