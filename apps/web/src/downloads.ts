@@ -16,10 +16,15 @@ export async function bindAutoDownloadToggle(): Promise<DownloadPreferences> {
   const toggle = byId<HTMLInputElement>('auto-download');
   const prefs = await plyr.downloads.preferences.query();
   toggle.checked = prefs.autoDownloadLiked;
-  toggle.onchange = async () => {
-    const saved = await plyr.downloads.setPreferences.mutate({ autoDownloadLiked: toggle.checked });
-    prefs.autoDownloadLiked = saved.autoDownloadLiked;
-  };
+  toggle.onchange = () =>
+    void plyr.downloads.setPreferences
+      .mutate({ autoDownloadLiked: toggle.checked })
+      .then((saved) => (prefs.autoDownloadLiked = saved.autoDownloadLiked))
+      .catch(() => {
+        // Not saved: show the setting that is really in force.
+        toggle.checked = prefs.autoDownloadLiked;
+        notify('Could not save the auto-download setting; please try again.');
+      });
   return prefs;
 }
 
