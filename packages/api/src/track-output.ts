@@ -1,4 +1,4 @@
-import { decideAccessMany } from '@plyr/core/access';
+import { decideAccessMany, type AccessDecision } from '@plyr/core/access';
 import { playableAudioUrl, type TrackRow } from '@plyr/core/tracks/index';
 import type { InnerContext } from './trpc.js';
 
@@ -25,13 +25,17 @@ type TrackOutputFields = Pick<
   'id' | 'fileId' | 'title' | 'artistDid' | 'artistHandle' | 'fileType' | 'supportGate' | 'bucket' | 'moving' | 'createdAt'
 >;
 
-/** Resolves `gated` for the viewer with ONE batched access decision for all rows (one check per distinct artist). */
+/**
+ * Resolves `gated` for the viewer with ONE batched access decision for all rows (one check per
+ * distinct artist), unless the caller already made that decision for these rows.
+ */
 export async function toTrackOutputs(
   ctx: Pick<InnerContext, 'services' | 'viewer'>,
   rows: readonly TrackOutputFields[],
+  decided?: readonly AccessDecision[],
 ): Promise<TrackOutput[]> {
   const { config, storage, supporters } = ctx.services;
-  const decisions = await decideAccessMany(ctx.viewer?.did ?? null, rows, supporters);
+  const decisions = decided ?? (await decideAccessMany(ctx.viewer?.did ?? null, rows, supporters));
   return rows.map((row, i) => ({
     id: row.id,
     fileId: row.fileId,

@@ -40,9 +40,11 @@ export const downloadsRouter = {
   /** Every liked track, newest like first: a download for each the viewer may play, else why it was skipped. */
   likedTracks: protectedProcedure.query(async ({ ctx }) => {
     const planned = await downloadLikedTracks(ctx.services, ctx.viewer.did);
+    // The plan already holds the one access decision per track; `gated` is made from the same answer.
     const outputs = await toTrackOutputs(
       ctx,
       planned.map(({ track }) => track),
+      planned.map(({ decision }) => decision),
     );
     return {
       items: planned.map(({ download, skipped }, i) => ({
