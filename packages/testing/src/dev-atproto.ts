@@ -8,7 +8,8 @@ import { startLocalAtprotoNetwork } from './atproto/network.js';
  * deletes its data (accounts are new on every start).
  */
 
-const DEMO_ACCOUNTS = ['artist', 'listener'] as const;
+// `pnpm dev` makes supporter.test a supporter of artist.test at the stand-in atprotofans; listener.test is not.
+const DEMO_ACCOUNTS = ['artist', 'supporter', 'listener'] as const;
 
 const network = await startLocalAtprotoNetwork();
 try {
