@@ -5,6 +5,9 @@ import { remaining, send, statuses } from './client.js';
 
 const LIMITS = { RATE_LIMIT_DEFAULT: '5/minute' };
 const PASSED = [200, 200, 200, 200, 200];
+// Made-up credentials may be answered 401 or 200 by the procedure; what matters here is 429 or not.
+const LIMITED_ON_6TH = [false, false, false, false, false, true];
+const refused = (statuses: number[]) => statuses.map((s) => s === 429);
 const secret = () => randomBytes(32).toString('base64url');
 const listTracks = (app: TestApp, from: string, headers?: Record<string, string>) =>
   send(app.url, `/trpc/tracks.list?input=${encodeURIComponent('{}')}`, { from, headers });
@@ -39,7 +42,7 @@ describe('client keys with no trusted proxy', () => {
   it('one session cookie pays once wherever it comes from', async () => {
     const cookie = `session_id=${secret()}`;
     const alternating = await statuses(6, (i) => listTracks(app, i % 2 ? '127.0.2.4' : '127.0.2.5', { cookie }));
-    expect(alternating).toEqual([...PASSED, 429]);
+    expect(refused(alternating)).toEqual(LIMITED_ON_6TH);
     // The address itself was not charged: without the cookie it still has its whole allowance.
     expect(remaining((await listTracks(app, '127.0.2.4')).headers)).toEqual({ default: 4 });
   });
@@ -47,23 +50,23 @@ describe('client keys with no trusted proxy', () => {
   it('two users behind one address do not share a counter', async () => {
     const alice = `session_id=${secret()}`;
     const bob = `session_id=${secret()}`;
-    expect(await statuses(5, () => listTracks(app, '127.0.2.6', { cookie: alice }))).toEqual(PASSED);
-    expect((await listTracks(app, '127.0.2.6', { cookie: alice })).status).toBe(429);
-    expect((await listTracks(app, '127.0.2.6', { cookie: bob })).status).toBe(200);
+    expect(refused(await statuses(6, () => listTracks(app, '127.0.2.6', { cookie: alice })))).toEqual(LIMITED_ON_6TH);
+    expect((await listTracks(app, '127.0.2.6', { cookie: bob })).status).not.toBe(429);
     expect((await listTracks(app, '127.0.2.6')).status).toBe(200);
   });
 
   it('a bearer token pays once wherever it comes from, apart from other tokens', async () => {
     const authorization = `Bearer ${secret()}`;
     const alternating = await statuses(6, (i) => listTracks(app, i % 2 ? '127.0.2.7' : '127.0.2.8', { authorization }));
-    expect(alternating).toEqual([...PASSED, 429]);
-    expect((await listTracks(app, '127.0.2.7', { authorization: `Bearer ${secret()}` })).status).toBe(200);
+    expect(refused(alternating)).toEqual(LIMITED_ON_6TH);
+    expect((await listTracks(app, '127.0.2.7', { authorization: `Bearer ${secret()}` })).status).not.toBe(429);
+    expect((await listTracks(app, '127.0.2.7')).status).toBe(200);
   });
 
   it('the cookie wins over a bearer token sent with it', async () => {
     const cookie = `session_id=${secret()}`;
-    expect(await statuses(5, () => listTracks(app, '127.0.2.9', { cookie, authorization: `Bearer ${secret()}` }))).toEqual(PASSED);
-    expect((await listTracks(app, '127.0.2.9', { cookie, authorization: `Bearer ${secret()}` })).status).toBe(429);
+    const rotatingTokens = await statuses(6, () => listTracks(app, '127.0.2.9', { cookie, authorization: `Bearer ${secret()}` }));
+    expect(refused(rotatingTokens)).toEqual(LIMITED_ON_6TH);
   });
 });
 
