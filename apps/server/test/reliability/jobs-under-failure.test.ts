@@ -8,9 +8,10 @@ import { createAppContext, loadEnv, type AppContext } from '../../src/index.js';
 import { PostgresSessionStore } from '@plyr/core/auth/index';
 import { QUEUE_NAME } from '@plyr/core/jobs/bullmq';
 import { createStorage } from '@plyr/core/storage/index';
-import { createTestDatabase, createTestRedisUrl, startTestApp, startTestS3, storageEnv, type TestApp } from '@plyr/testing';
+import { createTestDatabase, startTestApp, startTestS3, storageEnv, type TestApp } from '@plyr/testing';
 import { startLocalAtprotoNetwork, type LocalAtprotoNetwork } from '@plyr/testing/atproto/network';
 import { loginAs, type SignedInUser } from '@plyr/testing/atproto/login';
+import { OwnRedis } from '../rate-limit/client.js';
 import { mp3Bytes, readTrackRecord, recordKeyOf, uploadTrack, type Track } from '../tracks/helpers.js';
 import { spawnTs, supportFile } from './support/child.js';
 import { eventually, http, trpcMutation } from './support/http.js';
@@ -29,6 +30,7 @@ let s3: Awaited<ReturnType<typeof startTestS3>>;
 let app: TestApp;
 let artist: SignedInUser;
 let dropDatabase: () => Promise<void>;
+let redis: OwnRedis;
 /** The environment every process of this "deployment" runs with: API, killed worker, restarted worker. */
 let deploymentEnv: Record<string, string>;
 const dataDirs: string[] = [];
@@ -39,7 +41,9 @@ beforeAll(async () => {
   s3 = await startTestS3();
   const database = await createTestDatabase();
   dropDatabase = database.drop;
-  const redisUrl = await createTestRedisUrl();
+  // A redis-server of its own, so no other run's jobs or flushes meet this queue.
+  redis = await OwnRedis.start();
+  const redisUrl = redis.url;
   const s3Env = storageEnv(s3.config);
   const env = { ...network.env, RATE_LIMIT_ENABLED: 'false', LOG_LEVEL: 'warn' };
   app = await startTestApp(env, { databaseUrl: database.url, redisUrl, s3Env, runWorker: false });
@@ -61,6 +65,7 @@ afterAll(async () => {
   await pds?.up().catch(() => {});
   await app?.close();
   await dropDatabase?.();
+  await redis?.stop();
   await s3?.close();
   await network?.close();
   for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
@@ -119,18 +124,18 @@ async function expectRecordAgrees(track: Track, originalCreatedAt: unknown): Pro
  * not sit out a minute. The keys are BullMQ's own (`bull:<queue>:…`).
  */
 async function fastForwardStallDetection(redisUrl: string): Promise<string[]> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  const client = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
   try {
     const prefix = `bull:${QUEUE_NAME}`;
-    const active = await redis.lrange(`${prefix}:active`, 0, -1);
+    const active = await client.lrange(`${prefix}:active`, 0, -1);
     for (const id of active) {
-      await redis.del(`${prefix}:${id}:lock`);
-      await redis.sadd(`${prefix}:stalled`, id);
+      await client.del(`${prefix}:${id}:lock`);
+      await client.sadd(`${prefix}:stalled`, id);
     }
-    await redis.del(`${prefix}:stalled-check`);
+    await client.del(`${prefix}:stalled-check`);
     return active;
   } finally {
-    redis.disconnect();
+    client.disconnect();
   }
 }
 

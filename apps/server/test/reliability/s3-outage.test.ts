@@ -5,6 +5,7 @@ import { loginAs, type SignedInUser } from '@plyr/testing/atproto/login';
 import type { Jobs } from '@plyr/core/jobs/index';
 import { createStorage } from '@plyr/core/storage/index';
 import { bucketsHolding, mp3Bytes, readTrackRecord, recordKeyOf, startMoveWorker, uploadTrack, type Track } from '../tracks/helpers.js';
+import { OwnRedis } from '../rate-limit/client.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
 import { eventually, http, trpcCode, trpcMutation } from './support/http.js';
 import { DRIVER_TEXT } from './support/leak-patterns.js';
@@ -21,6 +22,7 @@ let s3: Awaited<ReturnType<typeof startTestS3>>;
 let storage: FaultProxy;
 let app: TestApp;
 let artist: SignedInUser;
+let redis: OwnRedis;
 
 beforeAll(async () => {
   network = await startLocalAtprotoNetwork();
@@ -28,7 +30,9 @@ beforeAll(async () => {
   storage = await startFaultProxy(Number(new URL(s3.config.endpoint).port));
   // The API talks to the storage through the relay; the CDN URL (public reads) points at the storage itself.
   const s3Env = { ...storageEnv(s3.config), S3_ENDPOINT: `http://127.0.0.1:${storage.port}` };
-  app = await startTestApp({ ...network.env, RATE_LIMIT_ENABLED: 'false' }, { s3Env, runWorker: false });
+  // A redis-server of its own, so no other run's jobs or flushes meet this queue.
+  redis = await OwnRedis.start();
+  app = await startTestApp({ ...network.env, RATE_LIMIT_ENABLED: 'false' }, { s3Env, runWorker: false, redisUrl: redis.url });
   const account = await network.createAccount('s3-artist');
   artist = await loginAs(app, account.handle, account.password);
 });
@@ -37,6 +41,7 @@ afterAll(async () => {
   await storage?.setMode('up');
   await app?.close();
   await storage?.close();
+  await redis?.stop();
   await s3?.close();
   await network?.close();
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresSessionStore } from '@plyr/core/auth/index';
 import { startFakeAtprotofans, startTestApp, type FakeAtprotofans, type TestApp } from '@plyr/testing';
 import { startLocalAtprotoNetwork, type LocalAtprotoNetwork } from '@plyr/testing/atproto/network';
+import { OwnRedis } from '../rate-limit/client.js';
 import { bucketsHolding, readTrackRecord, recordKeyOf, uploadTrack, type Track } from '../tracks/helpers.js';
 import { http, type HttpAnswer, type HttpOptions } from '../reliability/support/http.js';
 import { DRIVER_TEXT } from '../reliability/support/leak-patterns.js';
@@ -22,6 +23,7 @@ let app: TestApp;
 let artist: CapturedLogin;
 let listener: CapturedLogin;
 let developerToken: string;
+let redis: OwnRedis;
 /** Every answer this file received, for the stack-trace and secret scan at the end. */
 const answers: HttpAnswer[] = [];
 
@@ -38,6 +40,8 @@ const mutate = (path: string, input: unknown, headers: Record<string, string>) =
 beforeAll(async () => {
   network = await startLocalAtprotoNetwork();
   atprotofans = await startFakeAtprotofans();
+  // A redis-server of its own: the moves below must not meet another run's queue or flushes.
+  redis = await OwnRedis.start();
   app = await startTestApp({
     ...network.env,
     ATPROTOFANS_URL: atprotofans.url,
@@ -45,7 +49,7 @@ beforeAll(async () => {
     PRESIGNED_URL_TTL_SECONDS: String(PRESIGN_TTL_SECONDS),
     // The strictest level: nothing secret may be logged at any level.
     LOG_LEVEL: 'trace',
-  });
+  }, { redisUrl: redis.url });
   const [a, b] = await Promise.all([network.createAccount('flow-artist'), network.createAccount('flow-listener')]);
   artist = await captureLogin(app, a, 'cookie');
   listener = await captureLogin(app, b, 'token');
@@ -56,6 +60,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   await atprotofans?.close();
+  await redis?.stop();
   await network?.close();
 });
 

@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createDb, type DbHandle } from '@plyr/db';
+import { createStorage, type Storage } from '@plyr/core/storage/index';
+import { createTestDatabase, freePort, startTestS3, storageEnv } from '@plyr/testing';
+import { OwnRedis } from '../../rate-limit/client.js';
+import { spawnTs, type ChildHandle } from '../../reliability/support/child.js';
+
+const SRC = resolve(fileURLToPath(import.meta.url), '../../../../src');
+
+export interface ApiInstance {
+  name: string;
+  url: string;
+  process: ChildHandle;
+}
+
+/**
+ * The deployment this scales out to, on one machine: two API processes (`pnpm start`, workers off)
+ * and one `pnpm worker` process, sharing one Postgres database, one Redis and one storage.
+ */
+export interface Cluster {
+  a: ApiInstance;
+  b: ApiInstance;
+  worker: ChildHandle;
+  /** The variables every process was started with. */
+  env: Record<string, string>;
+  /** Direct handles for the test itself: seeding and checking state. */
+  services: { db: DbHandle['db']; storage: Storage };
+  redisUrl: string;
+  databaseName: string;
+  close(): Promise<void>;
+}
+
+export async function startCluster(extraEnv: Record<string, string>): Promise<Cluster> {
+  const database = await createTestDatabase();
+  // A redis-server of its own: the queue and the counters of three processes, isolated from any other run.
+  const redis = await OwnRedis.start();
+  const redisUrl = redis.url;
+  const s3 = await startTestS3();
+  const [portA, portB] = [await freePort(), await freePort()];
+  const dirs: string[] = [];
+  const dataDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'plyr-cluster-'));
+    dirs.push(dir);
+    return dir;
+  };
+  const env: Record<string, string> = {
+    APP_ENV: 'development',
+    HOST: '127.0.0.1',
+    // One public URL for every instance, as behind a load balancer (the OAuth client id derives from it).
+    PUBLIC_URL: `http://localhost:${portA}`,
+    DATABASE_URL: database.url,
+    REDIS_URL: redisUrl,
+    ...storageEnv(s3.config),
+    SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    WORKER_ENABLED: 'false',
+    LOG_LEVEL: 'info',
+    ...extraEnv,
+  };
+  const api = (name: string, port: number): ApiInstance => ({
+    name,
+    url: `http://localhost:${port}`,
+    process: spawnTs(join(SRC, 'main.ts'), { ...env, PORT: String(port), DATA_DIR: dataDir() }),
+  });
+  const a = api('A', portA);
+  const b = api('B', portB);
+  const worker = spawnTs(join(SRC, 'worker.ts'), { ...env, DATA_DIR: dataDir() });
+  const handle = await createDb({ url: database.url, max: 4, runMigrations: false });
+  const storage = createStorage(s3.config);
+  const close = async () => {
+    await Promise.all([a.process.kill(), b.process.kill(), worker.kill()]);
+    storage.destroy();
+    await handle.close();
+    await redis.stop();
+    await s3.close();
+    await database.drop();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await Promise.all([
+      a.process.waitForLine(/plyr API listening/),
+      b.process.waitForLine(/plyr API listening/),
+      worker.waitForLine(/plyr worker running/),
+    ]);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { a, b, worker, env, services: { db: handle.db, storage }, redisUrl, databaseName: new URL(database.url).pathname.slice(1), close };
+}
+
+/** Resident memory of a process, in MB (Linux /proc). */
+export function rssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return Number(line?.match(/(\d+)/)?.[1] ?? 0) / 1024;
+}
+
+/** Sockets a process holds open (inbound HTTP, Postgres, Redis, storage), from /proc/<pid>/fd. */
+export function openSockets(pid: number): number {
+  let count = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) count += 1;
+    } catch {
+      // Closed between the listing and the read.
+    }
+  }
+  return count;
+}
+
+/** Lines a process logged (pino JSON on stdout), parsed; other output skipped. */
+export function logRecords(handle: ChildHandle): Array<Record<string, unknown>> {
+  return handle.lines.flatMap((line) => {
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}
