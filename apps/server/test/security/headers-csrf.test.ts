@@ -190,7 +190,8 @@ describe('CSRF', () => {
 
   it('the same request from the frontend, or with no Origin at all, is not refused as cross-site (control)', async () => {
     const user = await seedMember(app.services, 'same-site');
-    for (const headers of [{ origin: FRONTEND }, { origin: 'https://preview-1.plyr-fm.pages.dev' }, {}]) {
+    const origins: Array<Record<string, string>> = [{ origin: FRONTEND }, { origin: 'https://preview-1.plyr-fm.pages.dev' }, {}];
+    for (const headers of origins) {
       const res = await http(`${app.url}/trpc/auth.developerTokens.create`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers, ...user.cookie },

@@ -15,7 +15,7 @@ export interface HttpAnswer {
 export interface HttpOptions {
   method?: string;
   headers?: Record<string, string>;
-  body?: string | Buffer;
+  body?: string | Uint8Array<ArrayBuffer>;
   timeoutMs?: number;
 }
 

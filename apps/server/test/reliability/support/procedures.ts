@@ -26,7 +26,7 @@ function fieldsOf(schema: unknown): string[] {
 
 /** Every procedure of the live router, read from the router itself so new ones are covered with no edit here. */
 export function listProcedures(): ProcedureInfo[] {
-  const procedures = appRouter._def.procedures as Record<string, AnyTRPCProcedure>;
+  const procedures = appRouter._def.procedures as unknown as Record<string, AnyTRPCProcedure>;
   return Object.entries(procedures)
     .map(([path, procedure]) => {
       const def = procedure._def as unknown as { type: 'query' | 'mutation' | 'subscription'; inputs: unknown[] };

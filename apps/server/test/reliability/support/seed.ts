@@ -59,7 +59,7 @@ export async function seedTrack(
   const key = storage.audioKey(fileId, fileType);
   const bytes = mp3Bytes();
   const url = await storage.presignPut(key, { contentType: 'audio/mpeg', contentLength: bytes.length, expiresInSeconds: 60 });
-  const put = await fetch(url, { method: 'PUT', headers: { 'content-type': 'audio/mpeg' }, body: bytes, signal: AbortSignal.timeout(10_000) });
+  const put = await fetch(url, { method: 'PUT', headers: { 'content-type': 'audio/mpeg' }, body: new Uint8Array(bytes), signal: AbortSignal.timeout(10_000) });
   if (put.status !== 200) throw new Error(`seed PUT answered ${put.status}`);
   if (!opts.gated) {
     await storage.copy({ bucket: 'private', key }, { bucket: 'public', key });
