@@ -72,14 +72,15 @@ export async function downloadLikedTracks<TTrack extends { id: string }>(
   let completed = 0;
   for (const { track, download, skipped } of items) {
     signal?.throwIfAborted();
-    const progress: DownloadProgress<TTrack> = { track, loaded: 0, total: null, completed, count: items.length };
-    const report = () => onProgress?.({ ...progress, completed });
+    const transfer: Transfer = { loaded: 0, total: null };
+    const report = () => onProgress?.({ track, ...transfer, completed, count: items.length });
     if (!download) {
       summary.skipped++;
       await onTrack({ status: 'skipped', track, reason: skipped ?? 'unavailable' });
     } else {
-      const fresh = Date.parse(download.expiresAt) - Date.now() < RENEW_BEFORE_MS ? await procedures.track.query({ id: track.id }, { signal }) : download;
-      const fetched = await fetchAudio(connection, fresh, progress, report, signal);
+      const expiring = Date.parse(download.expiresAt) - Date.now() < RENEW_BEFORE_MS;
+      const fresh = expiring ? await procedures.track.query({ id: track.id }, { signal }) : download;
+      const fetched = await fetchAudio(connection, fresh, transfer, report, signal);
       if (fetched instanceof PlyrTransferError) {
         summary.failed++;
         await onTrack({ status: 'failed', track, error: fetched });
@@ -98,16 +99,19 @@ export async function downloadLikedTracks<TTrack extends { id: string }>(
   return summary;
 }
 
+/** Bytes of the current track received so far, and its size when the storage says it. */
+type Transfer = Pick<DownloadProgress<unknown>, 'loaded' | 'total'>;
+
 interface FetchedAudio {
   response: Response;
   /** Ends the transfer if `onTrack` did not read the whole body, so the connection is released. */
   discard(): void;
 }
 
-async function fetchAudio<TTrack>(
+async function fetchAudio(
   connection: Connection,
   download: TrackDownload,
-  progress: DownloadProgress<TTrack>,
+  transfer: Transfer,
   report: () => void,
   signal: AbortSignal | undefined,
 ): Promise<FetchedAudio | PlyrTransferError> {
@@ -126,10 +130,10 @@ async function fetchAudio<TTrack>(
     return new PlyrTransferError('download', response.status, `storage refused the download (HTTP ${response.status})`);
   }
   const length = response.headers.get('content-length');
-  progress.total = length !== null && /^\d+$/.test(length) ? Number(length) : null;
+  transfer.total = length !== null && /^\d+$/.test(length) ? Number(length) : null;
   report();
   const body = countingStream(response.body, (bytes) => {
-    progress.loaded += bytes;
+    transfer.loaded += bytes;
     guard.touch();
     report();
   });
