@@ -1,5 +1,5 @@
 import express, { type ErrorRequestHandler, type Express } from 'express';
-import { SESSION_COOKIE } from '@plyr/api';
+import { SESSION_COOKIE, viewerOf } from '@plyr/api';
 import type { AppContext } from './context.js';
 import { corsPolicy } from './http/cors.js';
 import { csrfGuard } from './http/csrf.js';
@@ -25,7 +25,15 @@ export function createApp(ctx: AppContext): Express {
   app.use(corsPolicy(allowedOrigin));
   app.use(csrfGuard(allowedOrigin, SESSION_COOKIE));
   app.use(healthRoutes(services));
-  app.use(rateLimits({ config: env.rateLimit, trustProxy: env.trustProxy, redis: services.redis, logger: services.logger }));
+  app.use(
+    rateLimits({
+      config: env.rateLimit,
+      trustProxy: env.trustProxy,
+      redis: services.redis,
+      logger: services.logger,
+      viewerOf: (req) => viewerOf(services, req),
+    }),
+  );
   app.use(authRoutes(services));
   app.use(audioRoutes(services));
   app.use('/trpc', batchGuard, trpcHandler(services));

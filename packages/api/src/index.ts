@@ -3,6 +3,7 @@ export {
   createContext,
   createCallerFactory,
   credentialsOf,
+  viewerOf,
   MAX_BATCH_SIZE,
   MAX_BODY_BYTES,
   SESSION_COOKIE,

@@ -32,13 +32,27 @@ export interface Context extends InnerContext {
 
 export const SESSION_COOKIE = 'session_id';
 
-/** Resolves the viewer once per request: the session cookie first, then a bearer token. */
+const viewers = new WeakMap<Request, Promise<Viewer | null>>();
+
+/**
+ * The viewer of a request, resolved once however many layers ask (rate limiter, /audio, tRPC):
+ * the session cookie first, then a bearer token.
+ */
+export function viewerOf(services: Services, req: Request): Promise<Viewer | null> {
+  let viewer = viewers.get(req);
+  if (!viewer) {
+    viewer = services.auth.resolveViewer(credentialsOf(req));
+    viewers.set(req, viewer);
+  }
+  return viewer;
+}
+
 export async function createContext(
   services: Services,
   http: { req: Request; res: Response; requestId: string; logger: Logger },
 ): Promise<Context> {
   const credentials = credentialsOf(http.req);
-  const viewer = await services.auth.resolveViewer(credentials).catch((err: unknown) => {
+  const viewer = await viewerOf(services, http.req).catch((err: unknown) => {
     if (!isBackingServiceUnavailable(err)) throw err;
     throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'A backing service is unavailable; try again shortly', cause: err });
   });

@@ -1,5 +1,5 @@
 import { Router, type Response } from 'express';
-import { credentialsOf } from '@plyr/api';
+import { viewerOf } from '@plyr/api';
 import type { Services } from '@plyr/core';
 import { decideAccess } from '@plyr/core/access';
 import { findTrackByFileId } from '@plyr/core/tracks/index';
@@ -46,7 +46,7 @@ export function audioRoutes(services: Services): Router {
       }
 
       res.set('Cache-Control', GATED_CACHE);
-      const viewer = await services.auth.resolveViewer(credentialsOf(req));
+      const viewer = await viewerOf(services, req);
       const decision = await decideAccess(viewer?.did ?? null, track, services.supporters);
       switch (decision) {
         case 'login_required':

@@ -1,21 +1,47 @@
 import { createHash } from 'node:crypto';
-import type { Request } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import type { AnyTRPCProcedure, TRPCProcedureType } from '@trpc/server';
 import { appRouter, credentialsOf, MAX_BATCH_SIZE, type Meta, type RateLimitGroup } from '@plyr/api';
+import type { Viewer } from '@plyr/core/auth/index';
+
+export type ViewerLookup = (req: Request) => Promise<Viewer | null>;
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
 /**
- * Who pays for a request: its session cookie, else its bearer token (both hashed, so Redis never
- * holds a credential), else its address as Express derives it under `trust proxy`. With no proxy
+ * Who pays for a request: its live session cookie, else its live bearer token (both hashed, so
+ * Redis never holds a credential), else its address as Express derives it under `trust proxy`. With no proxy
  * trusted that is the socket's address, so a client cannot pick its key with X-Forwarded-For.
  * IPv6 addresses count per /56, the block one subscriber usually holds.
  */
 export function clientKey(req: Request): string {
-  const { sessionToken, bearerToken } = credentialsOf(req);
-  if (sessionToken) return `session:${sha256(sessionToken)}`;
-  if (bearerToken) return `token:${sha256(bearerToken)}`;
+  return clientKeys.get(req) ?? ipKey(req);
+}
+
+const clientKeys = new WeakMap<Request, string>();
+
+/**
+ * Works out the request's key once, before any limiter runs. A credential is the key only when it
+ * belongs to a live session or token: otherwise a client could send a new made-up cookie on every
+ * request and get a fresh counter each time. A failed lookup (database down) keys by address.
+ */
+export function resolveClientKey(viewerOf: ViewerLookup): RequestHandler {
+  return (req, _res, next) => {
+    const { sessionToken, bearerToken } = credentialsOf(req);
+    if (!sessionToken && !bearerToken) return next();
+    viewerOf(req).then(
+      (viewer) => {
+        if (viewer?.via === 'cookie' && sessionToken) clientKeys.set(req, `session:${sha256(sessionToken)}`);
+        else if (viewer && bearerToken) clientKeys.set(req, `token:${sha256(bearerToken)}`);
+        next();
+      },
+      () => next(),
+    );
+  };
+}
+
+function ipKey(req: Request): string {
   return `ip:${req.ip ? ipKeyGenerator(req.ip) : 'unknown'}`;
 }
 

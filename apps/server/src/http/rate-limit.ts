@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { appRouter, type RateLimitGroup } from '@plyr/api';
 import type { Env, RateLimitRule } from '../env.js';
-import { clientKey, trpcCalls, type TrpcRequest } from './rate-limit-charges.js';
+import { clientKey, resolveClientKey, trpcCalls, type TrpcRequest, type ViewerLookup } from './rate-limit-charges.js';
 import { createRateLimitStore, RateLimitStoreError, StoreOutage } from './rate-limit-store.js';
 
 export interface RateLimitDeps {
@@ -13,6 +13,8 @@ export interface RateLimitDeps {
   trustProxy: Env['trustProxy'];
   redis: Redis | null;
   logger: Logger;
+  /** The request's viewer (memoized per request), to key by credentials only when they are live. */
+  viewerOf: ViewerLookup;
 }
 
 interface GroupLimiter {
@@ -28,9 +30,10 @@ const GROUPS: readonly RateLimitGroup[] = ['default', 'auth', 'upload'];
  * never limited). `/trpc` pays one hit per call in its procedure's group, `/auth/*` one in `auth`,
  * everything else one in `default`. Disabled, it is an empty router.
  */
-export function rateLimits({ config, trustProxy, redis, logger }: RateLimitDeps): Router {
+export function rateLimits({ config, trustProxy, redis, logger, viewerOf }: RateLimitDeps): Router {
   const router = Router();
   if (!config.enabled) return router;
+  router.use(resolveClientKey(viewerOf));
   if (trustProxy === true) {
     logger.warn('TRUST_PROXY=true trusts every X-Forwarded-For hop: clients can choose their rate-limit key (set the hop count instead)');
   }

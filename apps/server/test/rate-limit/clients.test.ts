@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { users } from '@plyr/db';
+import { createAppSession } from '@plyr/core/auth/sessions';
 import { startTestApp, type TestApp } from '@plyr/testing';
 import { remaining, send, statuses } from './client.js';
 
@@ -39,8 +41,17 @@ describe('client keys with no trusted proxy', () => {
     expect((await listTracks(app, '127.0.2.3')).status).toBe(200);
   });
 
+  /** A live session cookie and developer token for a new user: only live credentials are keys. */
+  async function signedInUser(name: string) {
+    const did = `did:plc:${name.padEnd(24, 'x')}`;
+    await app.services.db.insert(users).values({ did, handle: `${name}.test` });
+    const session = await createAppSession(app.services.db, did);
+    const token = await app.services.auth.developerTokens.create(did, { name: 'rate-limit test' });
+    return { cookie: `session_id=${session.token}`, authorization: `Bearer ${token.token}` };
+  }
+
   it('one session cookie pays once wherever it comes from', async () => {
-    const cookie = `session_id=${secret()}`;
+    const { cookie } = await signedInUser('cookieone');
     const alternating = await statuses(6, (i) => listTracks(app, i % 2 ? '127.0.2.4' : '127.0.2.5', { cookie }));
     expect(refused(alternating)).toEqual(LIMITED_ON_6TH);
     // The address itself was not charged: without the cookie it still has its whole allowance.
@@ -48,25 +59,33 @@ describe('client keys with no trusted proxy', () => {
   });
 
   it('two users behind one address do not share a counter', async () => {
-    const alice = `session_id=${secret()}`;
-    const bob = `session_id=${secret()}`;
-    expect(refused(await statuses(6, () => listTracks(app, '127.0.2.6', { cookie: alice })))).toEqual(LIMITED_ON_6TH);
-    expect((await listTracks(app, '127.0.2.6', { cookie: bob })).status).not.toBe(429);
+    const alice = await signedInUser('alicecount');
+    const bob = await signedInUser('bobcount');
+    expect(refused(await statuses(6, () => listTracks(app, '127.0.2.6', { cookie: alice.cookie })))).toEqual(LIMITED_ON_6TH);
+    expect((await listTracks(app, '127.0.2.6', { cookie: bob.cookie })).status).toBe(200);
     expect((await listTracks(app, '127.0.2.6')).status).toBe(200);
   });
 
   it('a bearer token pays once wherever it comes from, apart from other tokens', async () => {
-    const authorization = `Bearer ${secret()}`;
+    const { authorization } = await signedInUser('tokenone');
+    const other = await signedInUser('tokentwo');
     const alternating = await statuses(6, (i) => listTracks(app, i % 2 ? '127.0.2.7' : '127.0.2.8', { authorization }));
     expect(refused(alternating)).toEqual(LIMITED_ON_6TH);
-    expect((await listTracks(app, '127.0.2.7', { authorization: `Bearer ${secret()}` })).status).not.toBe(429);
+    expect((await listTracks(app, '127.0.2.7', { authorization: other.authorization })).status).toBe(200);
     expect((await listTracks(app, '127.0.2.7')).status).toBe(200);
   });
 
   it('the cookie wins over a bearer token sent with it', async () => {
-    const cookie = `session_id=${secret()}`;
+    const { cookie } = await signedInUser('cookiewins');
     const rotatingTokens = await statuses(6, () => listTracks(app, '127.0.2.9', { cookie, authorization: `Bearer ${secret()}` }));
     expect(refused(rotatingTokens)).toEqual(LIMITED_ON_6TH);
+  });
+
+  it('made-up cookies and tokens buy no fresh counter: they pay as their address', async () => {
+    const cookies = await statuses(6, () => listTracks(app, '127.0.2.10', { cookie: `session_id=${secret()}` }));
+    expect(refused(cookies)).toEqual(LIMITED_ON_6TH);
+    const tokens = await statuses(6, () => listTracks(app, '127.0.2.11', { authorization: `Bearer ${secret()}` }));
+    expect(refused(tokens)).toEqual(LIMITED_ON_6TH);
   });
 });
 
