@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { createDb, type DbHandle } from '@plyr/db';
+import { storageEnv } from '@plyr/testing/app';
+import { startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing/atprotofans';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from '@plyr/testing/env';
+import { startTestS3 } from '@plyr/testing/s3';
+
+/**
+ * The real services the bench runs against: a database of its own on the machine's PostgreSQL, a
+ * Redis db index of its own (15 unless BENCH_REDIS_URL says otherwise; the tests use 1..n by
+ * worker), a fresh S3-compatible server and the stand-in atprotofans. All removed by `close()`.
+ */
+export interface BenchInfra {
+  db: DbHandle;
+  redis: Redis;
+  redisUrl: string;
+  s3Env: Record<string, string>;
+  atprotofans: FakeAtprotofans;
+  /** Scratch space: server logs, the API's DATA_DIR. */
+  workDir: string;
+  close(): Promise<void>;
+}
+
+const BENCH_REDIS_DB = 15;
+
+function withPath(url: string, path: string): string {
+  const u = new URL(url);
+  u.pathname = path;
+  return u.toString();
+}
+
+export async function startInfra(): Promise<BenchInfra> {
+  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  const close = async () => {
+    for (const cleanup of cleanups.reverse()) await Promise.resolve().then(cleanup).catch(() => {});
+  };
+  try {
+    const workDir = mkdtempSync(join(tmpdir(), 'plyr-bench-'));
+    cleanups.push(() => rmSync(workDir, { recursive: true, force: true }));
+
+    const name = `plyr_bench_${randomBytes(6).toString('hex')}`;
+    const admin = await createDb({ url: TEST_DATABASE_URL, max: 1, runMigrations: false });
+    await admin.sql.unsafe(`CREATE DATABASE ${name}`);
+    cleanups.push(async () => {
+      await admin.sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.close();
+    });
+    const db = await createDb({ url: withPath(TEST_DATABASE_URL, `/${name}`), max: 4 });
+    cleanups.push(() => db.close());
+
+    const redisUrl = process.env.BENCH_REDIS_URL ?? withPath(TEST_REDIS_URL, `/${BENCH_REDIS_DB}`);
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+    cleanups.push(() => redis.quit());
+    await redis.flushdb();
+    cleanups.push(() => redis.flushdb());
+
+    const s3 = await startTestS3();
+    cleanups.push(() => s3.close());
+    const atprotofans = await startFakeAtprotofans();
+    cleanups.push(() => atprotofans.close());
+
+    return { db, redis, redisUrl, s3Env: storageEnv(s3.config), atprotofans, workDir, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -1,0 +1,257 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BenchInfra } from './infra.js';
+import type { LoadJob, LoadRequest, LoadResult } from './load/job.js';
+import { runLoad } from './load/client.js';
+import type { BenchOptions } from './options.js';
+import { probe, type Expectation } from './probe.js';
+import type { ServerProcess } from './processes.js';
+import type { Fixture } from './seed.js';
+
+export type ServerKind = 'ceiling' | 'floor' | 'api';
+
+export interface BenchContext {
+  options: BenchOptions;
+  fixture: Fixture;
+  infra: BenchInfra;
+  /** CDN_BASE_URL given to every server: public redirects point there. */
+  cdnBaseUrl: string;
+  /** The frontend's origin, allowed by CORS. */
+  frontendOrigin: string;
+}
+
+/** What one scenario measured; run.ts adds the ratios and verdicts. */
+export interface Measurement {
+  load: LoadResult | null;
+  /** Status codes this scenario may answer; anything else is counted as unexpected. */
+  expectedStatuses: number[];
+  /** Status codes that must each appear at least once (the mixed scenario). */
+  requiredStatuses?: number[];
+  /** Set when the scenario could not run, with the reason (e.g. a route not there yet). */
+  skipped?: string;
+  /** The measured run on the monotonic clock (µs), which V8 CPU profiles use too: profiles are cut to it. */
+  window?: { startUs: number; endUs: number };
+  extra?: {
+    upstreamRequests?: number;
+    rssBeforeMb?: number;
+    rssAfterMb?: number;
+    /** Server CPU time per request in the measured run, in microseconds. */
+    serverCpuUsPerRequest?: number;
+    /** Server CPU time over wall time in the measured run: near 1 means the server's one core is the limit. */
+    serverCpuShare?: number;
+  };
+}
+
+export interface Scenario {
+  name: string;
+  server: ServerKind;
+  run(server: ServerProcess, ctx: BenchContext): Promise<Measurement>;
+}
+
+const STAMPEDE_REQUESTS = 200;
+/** Long enough that all 200 requests are in the API before the first upstream answer. */
+const STAMPEDE_UPSTREAM_DELAY_MS = 300;
+/** Past this the memory run stops short of its request count and says so (a busy machine). */
+const MEMORY_MAX_SECONDS = 120;
+/** Lets the API settle (GC, sockets closing) before RSS is read after the memory run. */
+const MEMORY_SETTLE_MS = 2_000;
+
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
+const cookie = (token: string) => ({ cookie: `session_id=${token}` });
+// GET only: autocannon's parser does not know a HEAD answer has no body, and waits for one.
+const audio = (fileIds: readonly string[], headers?: Record<string, string>): LoadRequest[] =>
+  fileIds.map((id) => ({ method: 'GET', path: `/audio/${id}`, ...(headers ? { headers } : {}) }));
+
+function tracksListRequest(ctx: BenchContext): LoadRequest {
+  // The shape the SDK's batch link sends from the frontend's page load.
+  const input = encodeURIComponent(JSON.stringify({ 0: { limit: 20 } }));
+  return {
+    method: 'GET',
+    path: `/trpc/tracks.list?batch=1&input=${input}`,
+    headers: { ...cookie(ctx.fixture.sessions.supporter), origin: ctx.frontendOrigin },
+  };
+}
+
+const publicRedirect = (ctx: BenchContext, fileId: string): Expectation => ({
+  status: 307,
+  location: (l) => l === `${ctx.cdnBaseUrl}/audio/${fileId}.mp3`,
+});
+
+const presignedRedirect = (ctx: BenchContext, fileId: string): Expectation => ({
+  status: 307,
+  location: (l) =>
+    l.startsWith(`${ctx.infra.s3Env.S3_ENDPOINT}/${ctx.infra.s3Env.S3_PRIVATE_BUCKET}/audio/${fileId}.mp3?`) &&
+    l.includes('X-Amz-Signature='),
+});
+
+interface TrackItem {
+  artist: { did: string };
+  supportGate: unknown;
+  gated: boolean;
+}
+
+/** 20 tracks, several gated artists, and the supporter's view resolved both ways. */
+function checkTrackPage(json: unknown): string | null {
+  const items = (json as Array<{ result?: { data?: { items?: TrackItem[] } } }>)?.[0]?.result?.data?.items;
+  if (!Array.isArray(items) || items.length !== 20) return `expected 20 items, got ${JSON.stringify(json).slice(0, 200)}`;
+  const gatedTracks = items.filter((t) => t.supportGate);
+  const gatedArtists = new Set(gatedTracks.map((t) => t.artist.did));
+  if (gatedArtists.size < 3) return `expected several gated artists on the page, got ${gatedArtists.size}`;
+  if (!gatedTracks.some((t) => t.gated) || !gatedTracks.some((t) => !t.gated)) {
+    return 'expected the supporter to see some gated tracks open and some closed';
+  }
+  return null;
+}
+
+/** Runs a job once to warm caches, pools and the JIT, then again measured, reading the server's CPU around it. */
+async function warmThenMeasure(srv: ServerProcess, ctx: BenchContext, job: LoadJob, measured: { durationSeconds?: number; amount?: number }) {
+  await runLoad({ ...job, durationSeconds: ctx.options.warmupSeconds });
+  const cpuBefore = srv.cpuSeconds();
+  const startUs = monotonicUs();
+  const load = await runLoad({ ...job, ...measured });
+  const window = { startUs, endUs: monotonicUs() };
+  const cpu = srv.cpuSeconds() - cpuBefore;
+  return {
+    load,
+    window,
+    serverCpuUsPerRequest: Math.round((cpu / load.requests) * 1e6),
+    serverCpuShare: Math.round((cpu / load.seconds) * 100) / 100,
+  };
+}
+
+/** A scenario that probes once, then measures one request list at full load. */
+function throughput(
+  name: string,
+  server: ServerKind,
+  build: (ctx: BenchContext) => { requests: LoadRequest[]; expect: Expectation },
+): Scenario {
+  return {
+    name,
+    server,
+    async run(srv, ctx) {
+      const { requests, expect } = build(ctx);
+      const wrong = await probe(srv.url, requests[0]!, expect);
+      if (wrong) return { load: null, expectedStatuses: [expect.status], skipped: wrong };
+      const job = { url: srv.url, connections: ctx.options.connections, requests };
+      const { load, window, ...cpu } = await warmThenMeasure(srv, ctx, job, { durationSeconds: ctx.options.durationSeconds });
+      return { load, window, expectedStatuses: [expect.status], extra: cpu };
+    },
+  };
+}
+
+const stampede: Scenario = {
+  name: 'stampede',
+  server: 'api',
+  /**
+   * 200 requests at once for one (viewer, artist) pair nobody has asked about in this run, with a
+   * slow upstream: the supporter check must reach atprotofans once and share the answer.
+   */
+  async run(srv, ctx) {
+    const { fileId } = ctx.fixture.stampede;
+    // Probe the route with another viewer, so the stampede's pair stays cold.
+    const wrong = await probe(srv.url, audio(ctx.fixture.supportedGatedFileIds, cookie(ctx.fixture.sessions.supporter))[0]!,
+      presignedRedirect(ctx, ctx.fixture.supportedGatedFileIds[0]!));
+    if (wrong) return { load: null, expectedStatuses: [307], skipped: wrong };
+    const { atprotofans } = ctx.infra;
+    atprotofans.reset();
+    atprotofans.setMode('slow', { delayMs: STAMPEDE_UPSTREAM_DELAY_MS });
+    try {
+      const load = await runLoad({
+        url: srv.url,
+        connections: STAMPEDE_REQUESTS,
+        amount: STAMPEDE_REQUESTS,
+        requests: audio([fileId], cookie(ctx.fixture.sessions.stampede)),
+      });
+      return { load, expectedStatuses: [307], extra: { upstreamRequests: atprotofans.requests } };
+    } finally {
+      atprotofans.setMode('ok');
+    }
+  },
+};
+
+const memory: Scenario = {
+  name: 'memory',
+  server: 'api',
+  /** RSS around a long run of every kind of /audio and list request, refusals included. */
+  async run(srv, ctx) {
+    const { fixture } = ctx;
+    const unknownId = '0'.repeat(32);
+    const kinds: Array<{ request: (i: number) => LoadRequest; expect: (i: number) => Expectation }> = [
+      { request: (i) => audio([fixture.publicFileIds[i]!])[0]!, expect: (i) => publicRedirect(ctx, fixture.publicFileIds[i]!) },
+      {
+        request: (i) => audio([fixture.supportedGatedFileIds[i]!], cookie(fixture.sessions.supporter))[0]!,
+        expect: (i) => presignedRedirect(ctx, fixture.supportedGatedFileIds[i]!),
+      },
+      {
+        request: (i) => audio([fixture.ownerGatedFileIds[i % fixture.ownerGatedFileIds.length]!], cookie(fixture.sessions.owner))[0]!,
+        expect: (i) => presignedRedirect(ctx, fixture.ownerGatedFileIds[i % fixture.ownerGatedFileIds.length]!),
+      },
+      { request: () => tracksListRequest(ctx), expect: () => ({ status: 200, body: checkTrackPage }) },
+      {
+        request: (i) => audio([fixture.unsupportedGatedFileIds[i]!], cookie(fixture.sessions.nonSupporter))[0]!,
+        expect: () => ({ status: 402 }),
+      },
+      { request: (i) => audio([fixture.unsupportedGatedFileIds[i]!])[0]!, expect: () => ({ status: 401 }) },
+      { request: () => audio([unknownId])[0]!, expect: () => ({ status: 404 }) },
+      { request: () => ({ method: 'GET', path: '/audio/not-a-file-id' }), expect: () => ({ status: 404 }) },
+    ];
+    for (const kind of kinds) {
+      const wrong = await probe(srv.url, kind.request(0), kind.expect(0));
+      if (wrong) return { load: null, expectedStatuses: [], skipped: wrong };
+    }
+    // Rounds of every kind, each round on other tracks.
+    const requests = Array.from({ length: 100 }, (_, i) => kinds.map((kind) => kind.request(i))).flat();
+    const statuses = [...new Set(kinds.map((k) => k.expect(0).status))];
+    const job: LoadJob = { url: srv.url, connections: ctx.options.connections, requests };
+    await runLoad({ ...job, durationSeconds: ctx.options.warmupSeconds });
+    const rssBeforeMb = srv.rssMb();
+    const cpuBefore = srv.cpuSeconds();
+    const startUs = monotonicUs();
+    const load = await runLoad({ ...job, amount: ctx.options.memoryRequests, maxSeconds: MEMORY_MAX_SECONDS });
+    const window = { startUs, endUs: monotonicUs() };
+    const cpu = srv.cpuSeconds() - cpuBefore;
+    await sleep(MEMORY_SETTLE_MS);
+    return {
+      load,
+      window,
+      expectedStatuses: statuses,
+      requiredStatuses: statuses,
+      extra: {
+        rssBeforeMb,
+        rssAfterMb: srv.rssMb(),
+        serverCpuUsPerRequest: Math.round((cpu / load.requests) * 1e6),
+        serverCpuShare: Math.round((cpu / load.seconds) * 100) / 100,
+      },
+    };
+  },
+};
+
+/** In order: the two references, then the product's hot paths. */
+export const SCENARIOS: Scenario[] = [
+  throughput('ceiling', 'ceiling', (ctx) => ({
+    requests: audio(ctx.fixture.publicFileIds),
+    expect: publicRedirect(ctx, ctx.fixture.publicFileIds[0]!),
+  })),
+  throughput('floor', 'floor', (ctx) => ({
+    requests: audio(ctx.fixture.publicFileIds),
+    expect: publicRedirect(ctx, ctx.fixture.publicFileIds[0]!),
+  })),
+  throughput('audio-public', 'api', (ctx) => ({
+    requests: audio(ctx.fixture.publicFileIds),
+    expect: publicRedirect(ctx, ctx.fixture.publicFileIds[0]!),
+  })),
+  throughput('audio-gated-supporter', 'api', (ctx) => ({
+    requests: audio(ctx.fixture.supportedGatedFileIds, cookie(ctx.fixture.sessions.supporter)),
+    expect: presignedRedirect(ctx, ctx.fixture.supportedGatedFileIds[0]!),
+  })),
+  throughput('audio-gated-owner', 'api', (ctx) => ({
+    requests: audio(ctx.fixture.ownerGatedFileIds, cookie(ctx.fixture.sessions.owner)),
+    expect: presignedRedirect(ctx, ctx.fixture.ownerGatedFileIds[0]!),
+  })),
+  throughput('tracks-list', 'api', (ctx) => ({
+    requests: [tracksListRequest(ctx)],
+    expect: { status: 200, body: checkTrackPage },
+  })),
+  stampede,
+  memory,
+];
