@@ -3,7 +3,7 @@ import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wavTone } from './support/audio-fixture.js';
 import { openContext, screenshot } from './support/browser.js';
-import { openPage, startBrowserStack, type BrowserStack } from './support/stack.js';
+import { startBrowserStack, type BrowserStack } from './support/stack.js';
 import { serveForeignPage, type ServedPage } from './support/web-page.js';
 
 let stack: BrowserStack;

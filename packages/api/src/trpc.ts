@@ -87,12 +87,18 @@ function readCookie(header: string | undefined, name: string): string | undefine
   return undefined;
 }
 
+/** Input validation failures, per field, as clients receive them in `error.data.zodError`. */
+export interface FieldErrors {
+  formErrors: string[];
+  fieldErrors: Record<string, string[] | undefined>;
+}
+
 const t = initTRPC
   .context<Context>()
   .meta<Meta>()
   .create({
     errorFormatter({ shape, error }) {
-      const zodError = error.cause instanceof z.ZodError ? z.flattenError(error.cause) : null;
+      const zodError: FieldErrors | null = error.cause instanceof z.ZodError ? z.flattenError(error.cause) : null;
       // Never leak driver or library messages from unexpected failures.
       const message = error.code === 'INTERNAL_SERVER_ERROR' ? 'Internal server error' : shape.message;
       const { stack: _stack, ...data } = shape.data;
