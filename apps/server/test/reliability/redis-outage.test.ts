@@ -99,7 +99,7 @@ describe('Redis down under load', () => {
       expect(samples.filter((s) => s.phase === phase).length, phase).toBeGreaterThan(20);
     }
     const slowest = Math.max(...samples.filter((s) => s.phase === 'redis down').map((s) => s.ms));
-    expect(slowest, 'slowest request while Redis was down (ms)').toBeLessThan(3_000);
+    expect(slowest, 'slowest request while Redis was down (ms)').toBeLessThan(5_000);
 
     // Back without a restart: limits count again (the restarted Redis starts from zero) ...
     const after: number[] = [];
