@@ -210,3 +210,14 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env) {
     cookieSecure: !/^http:\/\/localhost(:\d+)?$/.test(e.FRONTEND_URL),
   };
 }
+
+/** For entry points: the parsed environment, or one line on stderr naming the bad variable and exit 1. */
+export function loadEnvOrExit(): Env {
+  try {
+    return loadEnv();
+  } catch (err) {
+    if (!(err instanceof EnvError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
+}

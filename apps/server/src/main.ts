@@ -1,18 +1,9 @@
 import type { Server } from 'node:http';
-import { EnvError, loadEnv } from './env.js';
+import { loadEnvOrExit } from './env.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
-let env;
-try {
-  env = loadEnv();
-} catch (err) {
-  if (err instanceof EnvError) {
-    console.error(err.message);
-    process.exit(1);
-  }
-  throw err;
-}
+const env = loadEnvOrExit();
 
 // Loaded after validation so a bad variable is reported before any heavy module loads.
 const { createAppContext } = await import('./context.js');

@@ -1,17 +1,8 @@
 // Job worker alone (no HTTP): run several of these to scale out move and record jobs.
 // Start API instances with WORKER_ENABLED=false when workers run separately.
-import { EnvError, loadEnv } from './env.js';
+import { loadEnvOrExit } from './env.js';
 
-let env;
-try {
-  env = loadEnv();
-} catch (err) {
-  if (err instanceof EnvError) {
-    console.error(err.message);
-    process.exit(1);
-  }
-  throw err;
-}
+const env = loadEnvOrExit();
 if (!env.redisUrl) {
   console.error('invalid environment: REDIS_URL: the separate worker needs Redis (without it the API runs jobs in-process)');
   process.exit(1);

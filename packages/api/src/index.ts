@@ -12,3 +12,4 @@ export {
   type Meta,
   type RateLimitGroup,
 } from './trpc.js';
+export type { TrackOutput } from './track-output.js';

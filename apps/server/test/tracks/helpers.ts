@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import { createJobs, defineJob, type Jobs } from '@plyr/core/jobs/index';
 import { syncTrack, type MoveHooks } from '@plyr/core/tracks/index';
 import type { TestApp } from '@plyr/testing';
+import type { TrackOutput } from '@plyr/api';
 
 /** Fixtures shared by the track and /audio tests: a tRPC caller, audio bytes, a full upload. */
 
@@ -52,18 +53,8 @@ export function mp3Bytes(size = 4096): Buffer {
   return bytes;
 }
 
-export interface Track {
-  id: string;
-  fileId: string;
-  title: string;
-  artist: { did: string; handle: string };
-  fileType: string;
-  audioUrl: string;
-  supportGate: { type: 'any' } | null;
-  gated: boolean;
-  storage: 'ready' | 'moving';
-  createdAt: string;
-}
+/** What the API returns for a track (its own type, so the tests follow it). */
+export type Track = TrackOutput;
 
 /** createUpload → PUT to the presigned URL → finalizeUpload, as a client does. */
 export async function uploadTrack(
