@@ -1,6 +1,7 @@
 /**
  * How a run is shaped: `pnpm bench [--quick] [--profile] [--only=a,b]`; BENCH_DURATION=<seconds> sets
- * the measured time per scenario, BENCH_MEMORY_REQUESTS the size of the memory run.
+ * the measured time per scenario, BENCH_MEMORY_REQUESTS the size of the memory run, BENCH_API_<NAME>
+ * an API variable.
  */
 export interface BenchOptions {
   connections: number;
@@ -13,7 +14,13 @@ export interface BenchOptions {
   /** Run only these scenarios (the references always run: every ratio needs them). */
   only: Set<string> | null;
   quick: boolean;
+  /** BENCH_API_<NAME>=value sets <NAME> for the API process, to measure a configuration change (e.g. BENCH_API_LOG_LEVEL=warn). */
+  apiEnv: Record<string, string>;
+  /** Anything but the defaults: results are written beside the committed ones, not over them. */
+  custom: boolean;
 }
+
+const API_ENV_PREFIX = 'BENCH_API_';
 
 export class BenchUsageError extends Error {
   override name = 'BenchUsageError';
@@ -40,6 +47,13 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
   if (!Number.isInteger(memoryRequests) || memoryRequests < 1_000) {
     throw new BenchUsageError(`BENCH_MEMORY_REQUESTS must be a whole number of at least 1000, got "${env.BENCH_MEMORY_REQUESTS}"`);
   }
+  const apiEnv = Object.fromEntries(
+    Object.entries(env)
+      .filter(([name, value]) => name.startsWith(API_ENV_PREFIX) && value !== undefined)
+      .map(([name, value]) => [name.slice(API_ENV_PREFIX.length), value!]),
+  );
+  const custom =
+    quick || profile || only !== null || Object.keys(apiEnv).length > 0 || Boolean(env.BENCH_DURATION || env.BENCH_MEMORY_REQUESTS);
   return {
     connections: 50,
     warmupSeconds: quick ? 1 : 3,
@@ -48,5 +62,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     profile,
     only,
     quick,
+    apiEnv,
+    custom,
   };
 }

@@ -62,7 +62,13 @@ async function startKind(kind: ServerKind, name: string, infra: BenchInfra, opti
     case 'floor':
       return startServer({ ...common, entry: join(BENCH_DIR, 'src/servers/floor.ts'), cwd: BENCH_DIR, env: serverEnv(infra, port), readyPath: '/health' });
     case 'api':
-      return startServer({ ...common, entry: join(SERVER_DIR, 'src/main.ts'), cwd: SERVER_DIR, env: serverEnv(infra, port), readyPath: '/health' });
+      return startServer({
+        ...common,
+        entry: join(SERVER_DIR, 'src/main.ts'),
+        cwd: SERVER_DIR,
+        env: { ...serverEnv(infra, port), ...options.apiEnv },
+        readyPath: '/health',
+      });
   }
 }
 
@@ -132,8 +138,8 @@ async function main(): Promise<number> {
 
     console.log(`\n${formatTable(reports)}\n`);
     const date = new Date().toISOString().slice(0, 10);
-    // Quick and profiled runs are not comparable with full ones: kept apart, and not committed.
-    const suffix = options.profile ? '.profile' : options.quick || process.env.BENCH_DURATION || process.env.BENCH_MEMORY_REQUESTS ? '.quick' : '';
+    // Runs not in the default shape are not comparable with the committed ones: kept apart, not committed.
+    const suffix = options.profile ? '.profile' : options.custom ? '.custom' : '';
     const file = join(RESULTS_DIR, `${date}${suffix}.json`);
     mkdirSync(RESULTS_DIR, { recursive: true });
     const run = {
@@ -151,6 +157,7 @@ async function main(): Promise<number> {
       durationSeconds: options.durationSeconds,
       memoryRequests: options.memoryRequests,
       profiled: options.profile,
+      apiEnvOverrides: options.apiEnv,
       totalSeconds: Math.round((Date.now() - started) / 1000),
       scenarios: reports,
     };

@@ -42,6 +42,12 @@ export interface ProfileSummary {
   self: Array<[string, number]>;
   /** Time with the function anywhere on the stack (each sample counted once per function). */
   inclusive: Array<[string, number]>;
+  /**
+   * Time with the area anywhere on the stack. Exact for libraries that do not call onward (drizzle,
+   * postgres, pino, the AWS SDK); middleware frameworks (express, router, helmet) also hold the
+   * frames of whatever runs after them.
+   */
+  areasInclusive: Array<[string, number]>;
 }
 
 /** `window` (monotonic µs) keeps only the samples taken inside it, e.g. the measured run without start-up and warm-up. */
@@ -61,6 +67,8 @@ export function summarizeProfile(file: string, window?: { startUs: number; endUs
   const areas = new Map<string, number>();
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
+  const areasInclusive = new Map<string, number>();
+  const areaOfNode = new Map(profile.nodes.map((n) => [n.id, areaOf(n.callFrame.url, n.callFrame.functionName)]));
   let totalMs = 0;
   let idleMs = 0;
   let at = profile.startTime;
@@ -78,16 +86,29 @@ export function summarizeProfile(file: string, window?: { startUs: number; endUs
     add(areas, areaOf(node.callFrame.url, node.callFrame.functionName), ms);
     add(self, keyOf.get(id)!, ms);
     const seen = new Set<string>();
+    const seenAreas = new Set<string>();
     for (let frame: number | undefined = id; frame !== undefined; frame = parent.get(frame)) {
       const key = keyOf.get(frame)!;
       if (!VM_FRAMES.has(key) && !seen.has(key)) {
         seen.add(key);
         add(inclusive, key, ms);
       }
+      const area = areaOfNode.get(frame)!;
+      if (!VM_FRAMES.has(area) && !seenAreas.has(area)) {
+        seenAreas.add(area);
+        add(areasInclusive, area, ms);
+      }
     }
   });
   const sorted = (map: Map<string, number>) => [...map].sort((a, b) => b[1] - a[1]);
-  return { totalMs, idleMs, areas: sorted(areas), self: sorted(self), inclusive: sorted(inclusive) };
+  return {
+    totalMs,
+    idleMs,
+    areas: sorted(areas),
+    self: sorted(self),
+    inclusive: sorted(inclusive),
+    areasInclusive: sorted(areasInclusive),
+  };
 }
 
 export function formatProfileSummary(name: string, summary: ProfileSummary, requests?: number): string {
@@ -99,10 +120,12 @@ export function formatProfileSummary(name: string, summary: ProfileSummary, requ
       (requests ? ` (${((busy * 1000) / requests).toFixed(0)} us busy per request, profiler on)` : ''),
     'self time by area:',
     ...list(summary.areas, 20),
+    'inclusive time by area (middleware frameworks include what runs after them):',
+    ...list(summary.areasInclusive, 30),
     'self time by function:',
     ...list(summary.self, 25),
     'inclusive time by function:',
-    ...list(summary.inclusive, 40),
+    ...list(summary.inclusive, 80),
   ].join('\n');
 }
 
