@@ -94,7 +94,7 @@ export function formatTable(reports: readonly ScenarioReport[]): string {
   const rows = reports.map((r) => {
     const notes = [
       r.upstreamRequests !== undefined ? `upstream ${r.upstreamRequests}` : '',
-      r.rssBeforeMb !== undefined ? `rss ${r.rssBeforeMb} -> ${r.rssAfterMb} MB` : '',
+      r.rssBeforeMb !== undefined ? `rss ${r.rssBeforeMb} -> ${r.rssAfterMb} MB over ${r.requests} requests` : '',
       Object.keys(r.unexpectedStatuses).length ? `unexpected statuses ${JSON.stringify(r.unexpectedStatuses)}` : '',
       r.skipped ? `skipped: ${r.skipped.slice(0, 120)}` : '',
     ].filter(Boolean);
