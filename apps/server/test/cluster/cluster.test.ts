@@ -7,7 +7,8 @@ import { startLocalAtprotoNetwork, type LocalAtprotoNetwork } from '@plyr/testin
 import { loginAs, type SignedInUser } from '@plyr/testing/atproto/login';
 import { eventually, http, trpcMutation, trpcQuery } from '../reliability/support/http.js';
 import { startLoad, tally, type Load, type LoadRequest, type LoadSample } from '../reliability/support/load.js';
-import { mp3Bytes, seedMember, seedTrack, type Member, type SeededTrack } from '../reliability/support/seed.js';
+import { mp3Bytes } from '../tracks/helpers.js';
+import { seedMember, seedTrack, type Member, type SeededTrack } from '../reliability/support/seed.js';
 import { logRecords, openSockets, rssMb, startCluster, type ApiInstance, type Cluster } from './support/cluster.js';
 
 /**

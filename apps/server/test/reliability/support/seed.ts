@@ -4,6 +4,7 @@ import { didForTest } from '@plyr/testing';
 import { sha256Hex } from '@plyr/core/auth/index';
 import { createAppSession, upsertUser } from '@plyr/core/auth/sessions';
 import type { Services } from '@plyr/core';
+import { mp3Bytes } from '../../tracks/helpers.js';
 
 /**
  * Accounts and tracks written straight into the database and the storage, for tests whose subject
@@ -37,13 +38,6 @@ export interface SeededTrack {
   bytes: Buffer;
 }
 
-/** MPEG frame header then noise: what the upload sniffer takes for MP3. */
-export function mp3Bytes(size = 2048): Buffer {
-  const bytes = randomBytes(size);
-  bytes.set([0xff, 0xfb, 0x90, 0x64], 0);
-  return bytes;
-}
-
 /**
  * A settled track of `artist` (object in the bucket its gate requires, record marked written, so no
  * job picks it up), its bytes stored through a presigned PUT as a client would.
@@ -57,7 +51,7 @@ export async function seedTrack(
   const fileId = randomBytes(16).toString('hex');
   const fileType = 'mp3';
   const key = storage.audioKey(fileId, fileType);
-  const bytes = mp3Bytes();
+  const bytes = mp3Bytes(2048);
   const url = await storage.presignPut(key, { contentType: 'audio/mpeg', contentLength: bytes.length, expiresInSeconds: 60 });
   const put = await fetch(url, { method: 'PUT', headers: { 'content-type': 'audio/mpeg' }, body: new Uint8Array(bytes), signal: AbortSignal.timeout(10_000) });
   if (put.status !== 200) throw new Error(`seed PUT answered ${put.status}`);
