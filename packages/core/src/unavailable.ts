@@ -10,6 +10,7 @@ const UNAVAILABLE_CODES = new Set([
   'CONNECTION_DESTROYED',
   '57P01', // admin_shutdown
   '57P03', // cannot_connect_now
+  'QUERY_TIMEOUT', // our client-side deadline (packages/db)
 ]);
 
 /** True when `err` (or one of its causes) says a backing service could not be reached. */

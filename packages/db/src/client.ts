@@ -4,6 +4,7 @@ import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import * as schema from './schema.js';
+import { withQueryDeadline } from './deadline.js';
 
 export type Db = PostgresJsDatabase<typeof schema>;
 
@@ -26,6 +27,8 @@ export interface CreateDbOptions {
   /** Seconds to wait for a connection before failing the query (a down database fails fast). */
   connectTimeoutSeconds?: number;
   runMigrations?: boolean;
+  /** A statement Postgres has not answered by then fails with QueryTimeoutError (default 5 s). */
+  queryTimeoutMs?: number;
 }
 
 export const migrationsFolder = join(import.meta.dirname, '..', 'migrations');
@@ -46,9 +49,11 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     max: options.max ?? 10,
     connect_timeout: options.connectTimeoutSeconds ?? 5,
     idle_timeout: 30,
+    // Retry a lost server every 250 ms: the default backoff grows to 20 s, and queued queries wait it out.
+    backoff: () => 0.25,
     onnotice: () => {},
   });
-  const db = drizzle(sql, { schema });
+  const db = drizzle(withQueryDeadline(sql, options.queryTimeoutMs ?? 5_000), { schema });
   if (options.runMigrations ?? true) await runMigrations(db);
   return {
     db,

@@ -1,3 +1,4 @@
 export * from './client.js';
 export * as schema from './schema.js';
 export * from './schema.js';
+export { QueryTimeoutError } from './deadline.js';
