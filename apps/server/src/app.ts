@@ -8,7 +8,7 @@ import { originPolicy } from './http/origins.js';
 import { rateLimits } from './http/rate-limit.js';
 import { requestLogging } from './http/request-logging.js';
 import { securityHeaders } from './http/security-headers.js';
-import { batchGuard, trpcHandler } from './http/trpc.js';
+import { keepVary, trpcHandler, trpcRequestGuard } from './http/trpc.js';
 import { authRoutes } from './http/auth-routes.js';
 import { audioRoutes } from './http/audio.js';
 
@@ -36,7 +36,7 @@ export function createApp(ctx: AppContext): Express {
   );
   app.use(authRoutes(services));
   app.use(audioRoutes(services));
-  app.use('/trpc', batchGuard, trpcHandler(services));
+  app.use('/trpc', trpcRequestGuard, keepVary, trpcHandler(services));
 
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such route' } });

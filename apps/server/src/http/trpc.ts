@@ -1,4 +1,5 @@
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
+import { append as appendVary } from 'vary';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import { appRouter, createContext, MAX_BATCH_SIZE, MAX_BODY_BYTES } from '@plyr/api';
 import type { Services } from '@plyr/core';
@@ -8,8 +9,19 @@ export function procedurePaths(path: string): string[] {
   return decodeURIComponent(path.replace(/^\/+/, '')).split(',').filter(Boolean);
 }
 
-/** Refuses batches above the cap before any work is done (tRPC itself has no limit). */
-export const batchGuard: RequestHandler = (req, res, next) => {
+function refuse(res: Response, status: number, code: string, message: string): void {
+  res.status(status).json({ error: { message, code: -32600, data: { code, httpStatus: status } } });
+}
+
+/**
+ * Refuses, before any work is done, batches above the cap (tRPC itself has no limit) and declared
+ * bodies above the size limit (tRPC checks size only for procedures that read their input).
+ */
+export const trpcRequestGuard: RequestHandler = (req, res, next) => {
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
+    refuse(res, 413, 'PAYLOAD_TOO_LARGE', `A request body may hold at most ${MAX_BODY_BYTES} bytes`);
+    return;
+  }
   let count: number;
   try {
     count = procedurePaths(req.path).length;
@@ -17,15 +29,22 @@ export const batchGuard: RequestHandler = (req, res, next) => {
     count = Infinity;
   }
   if (count > MAX_BATCH_SIZE) {
-    res.status(400).json({
-      error: {
-        message: `A batch may hold at most ${MAX_BATCH_SIZE} calls`,
-        code: -32600,
-        data: { code: 'BAD_REQUEST', httpStatus: 400 },
-      },
-    });
+    refuse(res, 400, 'BAD_REQUEST', `A batch may hold at most ${MAX_BATCH_SIZE} calls`);
     return;
   }
+  next();
+};
+
+/** tRPC sets `Vary: trpc-accept` with setHeader, which would drop the `Vary: Origin` CORS needs. */
+export const keepVary: RequestHandler = (_req, res, next) => {
+  const setHeader = res.setHeader.bind(res);
+  res.setHeader = (name, value) => {
+    const existing = res.getHeader('vary');
+    if (name.toLowerCase() === 'vary' && existing) {
+      return setHeader(name, appendVary(String(existing), String(value)));
+    }
+    return setHeader(name, value);
+  };
   next();
 };
 

@@ -3,6 +3,7 @@ import type { CookieOptions, Response } from 'express';
 import { z } from 'zod';
 import { MAX_TOKEN_DAYS, MAX_TOKEN_NAME_LENGTH, SESSION_TTL_MS } from '@plyr/core/auth/index';
 import { protectedProcedure, publicProcedure, SESSION_COOKIE } from '../trpc.js';
+import { plainText } from '../inputs.js';
 
 /** SPEC.md cookie: HttpOnly, Secure unless the frontend is http://localhost, SameSite=Lax, Path=/, no Domain. */
 function sessionCookieOptions(secure: boolean): CookieOptions {
@@ -20,7 +21,7 @@ const exchangeInput = z.object({
 });
 
 const createTokenInput = z.object({
-  name: z.string().trim().min(1).max(MAX_TOKEN_NAME_LENGTH),
+  name: plainText(MAX_TOKEN_NAME_LENGTH),
   expiresInDays: z.number().int().min(1).max(MAX_TOKEN_DAYS).optional(),
 });
 

@@ -13,6 +13,7 @@ import {
 import { toTrackOutput, toTrackOutputs } from '../track-output.js';
 import { likeProcedures } from './likes.js';
 import { protectedProcedure, publicProcedure } from '../trpc.js';
+import { plainText } from '../inputs.js';
 
 /** Domain refusals become the tRPC code they name; anything else stays an internal error. */
 function asTrpcError(err: unknown): never {
@@ -21,7 +22,7 @@ function asTrpcError(err: unknown): never {
 }
 
 const trackId = z.uuid({ message: 'must be a track id' });
-const title = z.string().trim().min(1).max(300);
+const title = plainText(300);
 const supportGate = z.object({ type: z.literal('any') }).nullable();
 
 const pageInput = z
@@ -32,7 +33,7 @@ const pageInput = z
   .default({ limit: 20 });
 
 const createUploadInput = z.object({
-  filename: z.string().trim().min(1).max(255),
+  filename: plainText(255),
   // The storage signs this value, so a PUT with any other type is refused.
   contentType: z
     .string()
