@@ -103,9 +103,19 @@ function checkTrackPage(json: unknown): string | null {
   return null;
 }
 
-/** Runs a job once to warm caches, pools and the JIT, then again measured, reading the server's CPU around it. */
-async function warmThenMeasure(srv: ServerProcess, ctx: BenchContext, job: LoadJob, measured: { durationSeconds?: number; amount?: number }) {
+/**
+ * Runs a job once to warm caches, pools and the JIT, then again measured, reading the server's CPU
+ * around it. `afterWarmUp` runs between the two (the memory scenario reads RSS there).
+ */
+async function warmThenMeasure(
+  srv: ServerProcess,
+  ctx: BenchContext,
+  job: LoadJob,
+  measured: Pick<LoadJob, 'durationSeconds' | 'amount' | 'maxSeconds'>,
+  afterWarmUp?: () => void,
+) {
   await runLoad({ ...job, durationSeconds: ctx.options.warmupSeconds });
+  afterWarmUp?.();
   const cpuBefore = srv.cpuSeconds();
   const startUs = monotonicUs();
   const load = await runLoad({ ...job, ...measured });
@@ -203,25 +213,21 @@ const memory: Scenario = {
     const requests = Array.from({ length: 100 }, (_, i) => kinds.map((kind) => kind.request(i))).flat();
     const statuses = [...new Set(kinds.map((k) => k.expect(0).status))];
     const job: LoadJob = { url: srv.url, connections: ctx.options.connections, requests };
-    await runLoad({ ...job, durationSeconds: ctx.options.warmupSeconds });
-    const rssBeforeMb = srv.rssMb();
-    const cpuBefore = srv.cpuSeconds();
-    const startUs = monotonicUs();
-    const load = await runLoad({ ...job, amount: ctx.options.memoryRequests, maxSeconds: MEMORY_MAX_SECONDS });
-    const window = { startUs, endUs: monotonicUs() };
-    const cpu = srv.cpuSeconds() - cpuBefore;
+    let rssBeforeMb = 0;
+    const { load, window, ...cpu } = await warmThenMeasure(
+      srv,
+      ctx,
+      job,
+      { amount: ctx.options.memoryRequests, maxSeconds: MEMORY_MAX_SECONDS },
+      () => (rssBeforeMb = srv.rssMb()),
+    );
     await sleep(MEMORY_SETTLE_MS);
     return {
       load,
       window,
       expectedStatuses: statuses,
       requiredStatuses: statuses,
-      extra: {
-        rssBeforeMb,
-        rssAfterMb: srv.rssMb(),
-        serverCpuUsPerRequest: Math.round((cpu / load.requests) * 1e6),
-        serverCpuShare: Math.round((cpu / load.seconds) * 100) / 100,
-      },
+      extra: { rssBeforeMb, rssAfterMb: srv.rssMb(), ...cpu },
     };
   },
 };
