@@ -14,6 +14,10 @@ export const REDACT_PATHS = [
   '*.password',
 ];
 
+/** Writes to stdout asynchronously (batched, flushed on exit) unless a destination is given. */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination);
+  return pino(
+    { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+    destination ?? pino.destination({ sync: false }),
+  );
 }

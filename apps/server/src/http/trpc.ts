@@ -52,7 +52,7 @@ export function trpcHandler(services: Services): RequestHandler {
   return createExpressMiddleware({
     router: appRouter,
     maxBodySize: MAX_BODY_BYTES,
-    createContext: ({ req, res }) => createContext(services, { req, res, requestId: String(req.id), logger: req.log }),
+    createContext: ({ req, res }) => createContext(services, { req, res, requestId: req.id, logger: req.log }),
     onError({ error, ctx, req, path }) {
       // Client mistakes are answered, not logged; server faults are logged once, with the request id.
       if (error.code === 'INTERNAL_SERVER_ERROR' || error.code === 'SERVICE_UNAVAILABLE') {
