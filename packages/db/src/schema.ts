@@ -120,9 +120,10 @@ export const tracks = pgTable(
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
+  // NULLS FIRST is what `ORDER BY … DESC` means: an index in another null order cannot serve the lists' ORDER BY.
   (t) => [
-    index('tracks_created_at_id_idx').on(t.createdAt.desc(), t.id.desc()),
-    index('tracks_artist_idx').on(t.artistDid, t.createdAt.desc()),
+    index('tracks_created_at_id_idx').on(t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    index('tracks_artist_idx').on(t.artistDid, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
   ],
 );
 
@@ -141,6 +142,10 @@ export const likes = pgTable(
     recordCid: text('record_cid'),
     createdAt: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.did, t.trackId] }), index('likes_did_created_idx').on(t.did, t.createdAt.desc())],
+  (t) => [
+    primaryKey({ columns: [t.did, t.trackId] }),
+    // Same order as listLikedTracks' ORDER BY (DESC is NULLS FIRST), so the page is read off the index.
+    index('likes_did_created_idx').on(t.did, t.createdAt.desc().nullsFirst(), t.trackId.desc().nullsFirst()),
+  ],
 );
 
