@@ -1,5 +1,6 @@
-import { and, desc, eq, gt, isNull } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
 import { developerTokens, users, type Db } from '@plyr/db';
+import { perDatabase } from '../prepared.js';
 import { randomToken, sha256Hex } from './crypto.js';
 import { MAX_SECRET_LENGTH } from './sessions.js';
 
@@ -71,18 +72,24 @@ export async function revokeDeveloperToken(db: Db, did: string, id: string): Pro
   return rows.length > 0;
 }
 
-export async function findDeveloperToken(db: Db, token: string): Promise<{ did: string; handle: string } | null> {
-  if (!token.startsWith(DEVELOPER_TOKEN_PREFIX) || token.length > MAX_SECRET_LENGTH) return null;
-  const [row] = await db
+// Built once per database; revocation and expiry are in the statement, so every call sees them at once.
+const liveTokenByHash = perDatabase((db) =>
+  db
     .select({ did: developerTokens.did, handle: users.handle })
     .from(developerTokens)
     .innerJoin(users, eq(users.did, developerTokens.did))
     .where(
       and(
-        eq(developerTokens.tokenHash, sha256Hex(token)),
+        eq(developerTokens.tokenHash, sql.placeholder('tokenHash')),
         isNull(developerTokens.revokedAt),
-        gt(developerTokens.expiresAt, new Date()),
+        gt(developerTokens.expiresAt, sql.placeholder('now')),
       ),
-    );
+    )
+    .prepare('live_developer_token_by_hash'),
+);
+
+export async function findDeveloperToken(db: Db, token: string): Promise<{ did: string; handle: string } | null> {
+  if (!token.startsWith(DEVELOPER_TOKEN_PREFIX) || token.length > MAX_SECRET_LENGTH) return null;
+  const [row] = await liveTokenByHash(db).execute({ tokenHash: sha256Hex(token), now: new Date().toISOString() });
   return row ?? null;
 }

@@ -1,5 +1,6 @@
 import { and, eq, gt, isNull, lte, sql } from 'drizzle-orm';
 import { appSessions, developerTokens, exchangeTokens, users, type Db } from '@plyr/db';
+import { perDatabase } from '../prepared.js';
 import { randomToken, sha256Hex } from './crypto.js';
 
 /** App sessions (browser cookie or SDK bearer) and the one-time tokens that create them. */
@@ -38,14 +39,20 @@ export async function createAppSession(db: Db, did: string): Promise<{ token: st
   return { token, expiresAt };
 }
 
-export async function findAppSession(db: Db, token: string): Promise<SessionOwner | null> {
-  if (!token.startsWith(SESSION_TOKEN_PREFIX) || token.length > MAX_SECRET_LENGTH) return null;
-  const tokenHash = sha256Hex(token);
-  const [row] = await db
+// Built once per database; the time bound is a value like the hash, so every call checks expiry afresh.
+const sessionByHash = perDatabase((db) =>
+  db
     .select({ did: appSessions.did, handle: users.handle })
     .from(appSessions)
     .innerJoin(users, eq(users.did, appSessions.did))
-    .where(and(eq(appSessions.tokenHash, tokenHash), gt(appSessions.expiresAt, new Date())));
+    .where(and(eq(appSessions.tokenHash, sql.placeholder('tokenHash')), gt(appSessions.expiresAt, sql.placeholder('now'))))
+    .prepare('app_session_by_hash'),
+);
+
+export async function findAppSession(db: Db, token: string): Promise<SessionOwner | null> {
+  if (!token.startsWith(SESSION_TOKEN_PREFIX) || token.length > MAX_SECRET_LENGTH) return null;
+  const tokenHash = sha256Hex(token);
+  const [row] = await sessionByHash(db).execute({ tokenHash, now: new Date().toISOString() });
   return row ? { ...row, tokenHash } : null;
 }
 

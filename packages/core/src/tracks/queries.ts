@@ -1,5 +1,6 @@
-import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { tracks, users, type Db } from '@plyr/db';
+import { perDatabase } from '../prepared.js';
 import { InvalidCursorError } from './errors.js';
 
 /** The columns every track read selects: the track and its artist's handle. */
@@ -30,12 +31,12 @@ export function selectTrackRows(db: Db) {
 export type TrackRow = Awaited<ReturnType<typeof selectTrackRows>>[number];
 
 export async function findTrack(db: Db, id: string): Promise<TrackRow | null> {
-  const [row] = await selectTrackRows(db).where(eq(tracks.id, id)).limit(1);
+  const [row] = await statements(db).byId.execute({ id });
   return row ?? null;
 }
 
 export async function findTrackByFileId(db: Db, fileId: string): Promise<TrackRow | null> {
-  const [row] = await selectTrackRows(db).where(eq(tracks.fileId, fileId)).limit(1);
+  const [row] = await statements(db).byFileId.execute({ fileId });
   return row ?? null;
 }
 
@@ -50,29 +51,47 @@ export const MAX_PAGE_SIZE = 100;
 // Postgres keeps microseconds, a JS Date only milliseconds: the cursor carries the exact text.
 const createdAtText = sql<string>`to_char(${tracks.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-/** Newest first, keyset-paginated on (createdAt, id) so inserts between pages never shift them. */
-export async function listTracks(
-  db: Db,
-  opts: { cursor?: string | undefined; limit: number; artistDid?: string | undefined },
-): Promise<TrackPage> {
+// The page after a cursor: a row comparison, which the (createdAt, id) indexes answer at any depth.
+const afterCursor = sql`(${tracks.createdAt}, ${tracks.id}) < (${sql.placeholder('cursorCreatedAt')}::timestamptz, ${sql.placeholder('cursorId')}::uuid)`;
+
+/** One page of tracks, newest first, optionally one artist's and after a cursor. */
+function pageStatement(db: Db, name: string, by: { artist: boolean; cursor: boolean }) {
   const filters: SQL[] = [];
-  if (opts.artistDid !== undefined) filters.push(eq(tracks.artistDid, opts.artistDid));
-  if (opts.cursor !== undefined) {
-    const { createdAt, id } = decodeCursor(opts.cursor);
-    filters.push(
-      or(
-        sql`${tracks.createdAt} < ${createdAt}::timestamptz`,
-        and(sql`${tracks.createdAt} = ${createdAt}::timestamptz`, lt(tracks.id, id)),
-      )!,
-    );
-  }
-  const rows = await db
+  if (by.artist) filters.push(eq(tracks.artistDid, sql.placeholder('artistDid')));
+  if (by.cursor) filters.push(afterCursor);
+  return db
     .select({ ...trackRowColumns, cursorCreatedAt: createdAtText })
     .from(tracks)
     .innerJoin(users, eq(users.did, tracks.artistDid))
     .where(filters.length > 0 ? and(...filters) : undefined)
     .orderBy(desc(tracks.createdAt), desc(tracks.id))
-    .limit(opts.limit + 1);
+    .limit(sql.placeholder('limit'))
+    .prepare(name);
+}
+
+const statements = perDatabase((db) => ({
+  byId: selectTrackRows(db).where(eq(tracks.id, sql.placeholder('id'))).limit(1).prepare('track_by_id'),
+  byFileId: selectTrackRows(db).where(eq(tracks.fileId, sql.placeholder('fileId'))).limit(1).prepare('track_by_file_id'),
+  page: pageStatement(db, 'tracks_page', { artist: false, cursor: false }),
+  pageAfter: pageStatement(db, 'tracks_page_after', { artist: false, cursor: true }),
+  artistPage: pageStatement(db, 'artist_tracks_page', { artist: true, cursor: false }),
+  artistPageAfter: pageStatement(db, 'artist_tracks_page_after', { artist: true, cursor: true }),
+}));
+
+/** Newest first, keyset-paginated on (createdAt, id) so inserts between pages never shift them. */
+export async function listTracks(
+  db: Db,
+  opts: { cursor?: string | undefined; limit: number; artistDid?: string | undefined },
+): Promise<TrackPage> {
+  const s = statements(db);
+  const limit = opts.limit + 1;
+  const cursor = opts.cursor === undefined ? undefined : decodeCursor(opts.cursor);
+  const { artistDid } = opts;
+  const rows = cursor
+    ? await (artistDid === undefined
+        ? s.pageAfter.execute({ cursorCreatedAt: cursor.createdAt, cursorId: cursor.id, limit })
+        : s.artistPageAfter.execute({ artistDid, cursorCreatedAt: cursor.createdAt, cursorId: cursor.id, limit }))
+    : await (artistDid === undefined ? s.page.execute({ limit }) : s.artistPage.execute({ artistDid, limit }));
   const page = rows.slice(0, opts.limit);
   const last = page.at(-1);
   return {

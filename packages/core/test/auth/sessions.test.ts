@@ -67,6 +67,14 @@ describe('app sessions', () => {
     expect(new Date(row!.expires_at as string).getTime()).toBe(expiresAt.getTime());
   });
 
+  it('stops working the moment it expires, even while in use', async () => {
+    const { token } = await createAppSession(handle.db, alice.did);
+    await handle.sql`UPDATE app_sessions SET expires_at = now() + interval '1 second' WHERE token_hash = ${sha256Hex(token)}`;
+    expect(await findAppSession(handle.db, token)).toMatchObject(alice);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await findAppSession(handle.db, token)).toBeNull();
+  });
+
   it('refuses an expired, deleted, forged or oversized session', async () => {
     const { token } = await createAppSession(handle.db, alice.did);
     await handle.sql`UPDATE app_sessions SET expires_at = now() - interval '1 second' WHERE token_hash = ${sha256Hex(token)}`;
@@ -143,6 +151,14 @@ describe('developer tokens', () => {
     await expect(createDeveloperToken(handle.db, bob.did, { name: 'x', expiresInDays: 999 })).rejects.toThrow(DeveloperTokenInputError);
     await expect(createDeveloperToken(handle.db, bob.did, { name: 'x', expiresInDays: 0 })).rejects.toThrow(DeveloperTokenInputError);
     await expect(createDeveloperToken(handle.db, bob.did, { name: '  ' })).rejects.toThrow(DeveloperTokenInputError);
+  });
+
+  it('stop working the moment they expire, even while in use', async () => {
+    const created = await createDeveloperToken(handle.db, bob.did, { name: 'soon' });
+    await handle.sql`UPDATE developer_tokens SET expires_at = now() + interval '1 second' WHERE id = ${created.id}`;
+    expect(await findDeveloperToken(handle.db, created.token)).toEqual(bob);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await findDeveloperToken(handle.db, created.token)).toBeNull();
   });
 
   it('stop working when expired', async () => {
