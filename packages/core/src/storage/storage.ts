@@ -3,11 +3,10 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  PutObjectCommand,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { StorageObjectNotFoundError, StorageUnavailableError } from './errors.js';
+import { createPresigner } from './presigner.js';
 import { createS3Client, type S3ConnectionConfig } from './s3.js';
 
 export type BucketName = 'public' | 'private';
@@ -76,6 +75,7 @@ const EXTENSION = /^[a-z0-9]{1,8}$/;
 
 export function createStorage(config: StorageConfig): Storage {
   const client = createS3Client(config);
+  const presign = createPresigner(config);
   const cdnBase = config.cdnBaseUrl.replace(/\/+$/, '');
   const bucketOf = (bucket: BucketName) => (bucket === 'public' ? config.publicBucket : config.privateBucket);
 
@@ -103,16 +103,14 @@ export function createStorage(config: StorageConfig): Storage {
       if (!Number.isSafeInteger(contentLength) || contentLength < 0) {
         throw new RangeError(`invalid contentLength: ${contentLength}`);
       }
-      const command = new PutObjectCommand({
-        Bucket: config.privateBucket,
-        Key: key,
-        ContentType: contentType,
-        ContentLength: contentLength,
-      });
-      // Signing these two makes the storage itself refuse a body of another size or type.
-      return getSignedUrl(client, command, {
-        expiresIn: checkedTtl(expiresInSeconds),
-        signableHeaders: new Set(['content-type', 'content-length']),
+      return presign({
+        method: 'PUT',
+        bucket: config.privateBucket,
+        key,
+        // Signing these two makes the storage itself refuse a body of another size or type.
+        headers: { 'content-type': contentType, 'content-length': String(contentLength) },
+        expiresInSeconds: checkedTtl(expiresInSeconds),
+        signingDate: new Date(),
       });
     },
 
@@ -120,12 +118,14 @@ export function createStorage(config: StorageConfig): Storage {
       const ttl = checkedTtl(opts.expiresInSeconds ?? config.presignTtlSeconds);
       // X-Amz-Date has whole seconds, so the URL dies ttl seconds after the truncated signing time.
       const signingDate = new Date(Math.floor(Date.now() / 1000) * 1000);
-      const command = new GetObjectCommand({
-        Bucket: bucketOf(bucket),
-        Key: key,
-        ResponseContentDisposition: opts.contentDisposition,
+      const url = await presign({
+        method: 'GET',
+        bucket: bucketOf(bucket),
+        key,
+        ...(opts.contentDisposition === undefined ? {} : { query: { 'response-content-disposition': opts.contentDisposition } }),
+        expiresInSeconds: ttl,
+        signingDate,
       });
-      const url = await getSignedUrl(client, command, { expiresIn: ttl, signingDate });
       return { url, expiresAt: new Date(signingDate.getTime() + ttl * 1000) };
     },
 
