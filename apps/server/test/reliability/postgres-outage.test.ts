@@ -31,7 +31,7 @@ beforeAll(async () => {
   const url = new URL(database.url);
   url.port = String(postgres.port);
   app = await startTestApp({ RATE_LIMIT_ENABLED: 'false' }, { databaseUrl: url.toString() });
-  member = await seedMember(app.services, 'pg-member');
+  member = await seedMember(app.services, 'postgres-outage');
   track = await seedTrack(app.services, member, { gated: false });
 });
 
