@@ -41,7 +41,8 @@ type MoveServices = Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logge
  * Brings a track's storage and record in line with its row: the object in the bucket its gate
  * requires (copy → verify → switch → delete the source) and the record rewritten. A gated track's
  * record is rewritten first, without the blob, so the PDS stops serving the audio before the bytes
- * move; a public track's record last, with a blob read from the public bucket once the audio is
+ * move (if the PDS cannot be written, the bytes still move and the job retries the record); a
+ * public track's record last, with a blob read from the public bucket once the audio is
  * there. Every step re-checks the current state first, so running it again, after a crash at any
  * point, converges.
  */
@@ -55,12 +56,19 @@ export async function syncTrack(services: MoveServices, job: TrackMoveData, hook
         return;
       }
       let recordWritten = row.recordCid !== null;
+      let recordFailure: unknown = null;
       if (row.supportGate && !recordWritten) {
         await hooks.beforeRecordWrite?.();
-        if (!(await writeRecordOrGiveUp(services, row))) continue;
-        recordWritten = true;
+        try {
+          if (!(await writeRecordOrGiveUp(services, row))) continue;
+          recordWritten = true;
+        } catch (err) {
+          // The PDS keeps serving the blob until a retry lands; the CDN must not wait for it too.
+          recordFailure = err;
+        }
       }
       if (!(await settleStorage(services, row, hooks))) continue;
+      if (recordFailure !== null) throw recordFailure;
       if (recordWritten) return;
       await hooks.beforeRecordWrite?.();
       if (await writeRecordOrGiveUp(services, row)) return;
