@@ -115,9 +115,9 @@ beforeAll(async () => {
   network = await startLocalAtprotoNetwork();
   fans = await startFakeAtprotofans();
   redis = new Redis(await createTestRedisUrl());
-  [artist, otherArtist, broker, untrustedBroker] = await Promise.all(
+  [artist, otherArtist, broker, untrustedBroker] = (await Promise.all(
     ['attartist', 'attother', 'attbroker', 'attrogue'].map((name) => account(name)),
-  );
+  )) as [Account, Account, Account, Account];
 }, 120_000);
 
 afterAll(async () => {
