@@ -1,3 +1,5 @@
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { AtpAgent, AtUri } from '@atproto/api';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -271,6 +273,78 @@ describe('attested.network payment proofs', () => {
     expect(Object.fromEntries(answers)).toEqual({ [artist.did]: 'supporter', [otherArtist.did]: 'supporter' });
     // One DID resolution and one listing per collection, then one proof read per artist.
     expect(batch.upstreamRequests).toBe(single.upstreamRequests + 1);
+  });
+});
+
+/** A did:web viewer on loopback whose DID document names a PDS the test controls, to make that PDS misbehave. */
+async function didWebViewer(pds: (res: ServerResponse) => void) {
+  const servers: Server[] = [];
+  const listen = async (handler: Parameters<typeof createServer>[1]) => {
+    const server = createServer(handler);
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    return (server.address() as AddressInfo).port;
+  };
+  const pdsPort = await listen((_req, res) => pds(res));
+  let did = '';
+  const didPort = await listen((req, res) => {
+    res.writeHead(req.url === '/.well-known/did.json' ? 200 : 404, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        id: did,
+        service: [{ id: '#atproto_pds', type: 'AtprotoPersonalDataServer', serviceEndpoint: `http://127.0.0.1:${pdsPort}` }],
+      }),
+    );
+  });
+  did = `did:web:localhost%3A${didPort}`;
+  return {
+    did,
+    close: () =>
+      Promise.all(
+        servers.map((server) => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); })),
+      ),
+  };
+}
+
+describe("a viewer's PDS that misbehaves", () => {
+  it('never answering: the check gives up at its budget with no answer, and atprotofans still decides', async () => {
+    const viewer = await didWebViewer(() => {}); // holds every request open
+    try {
+      const supporters = service({ attested: { trustedBrokers: [broker.did], plcUrl: network.plcUrl, ssrfProtection: false, timeoutMs: 300 } });
+      expect(await supporters.check(viewer.did, artist.did)).toBe('unavailable');
+      fans.addSupporter(viewer.did, artist.did);
+      expect(await supporters.checkWithSource(viewer.did, artist.did)).toEqual({ outcome: 'supporter', source: 'atprotofans' });
+    } finally {
+      await viewer.close();
+    }
+  });
+
+  it.each([
+    ['truncated JSON', '{"records": ['],
+    ['records that are not a list', '{"records": {"uri": "x"}}'],
+  ])('answering %s: no answer, not a no', async (_name, body) => {
+    const viewer = await didWebViewer((res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(body);
+    });
+    try {
+      expect(await service().check(viewer.did, artist.did)).toBe('unavailable');
+      expect(await redis.keys('*')).toEqual([]);
+    } finally {
+      await viewer.close();
+    }
+  });
+
+  it('answering an empty repository: a no', async () => {
+    const viewer = await didWebViewer((res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"records": []}');
+    });
+    try {
+      expect(await service().check(viewer.did, artist.did)).toBe('not_supporter');
+    } finally {
+      await viewer.close();
+    }
   });
 });
 
