@@ -10,6 +10,7 @@ import {
   TrackError,
   updateTrack,
 } from '@plyr/core/tracks/index';
+import { supportGateInput as supportGate } from '@plyr/core/gate';
 import { toTrackOutput, toTrackOutputs } from '../track-output.js';
 import { likeProcedures } from './likes.js';
 import { protectedProcedure, publicProcedure } from '../trpc.js';
@@ -23,7 +24,6 @@ function asTrpcError(err: unknown): never {
 
 const trackId = z.uuid({ message: 'must be a track id' });
 const title = plainText(300);
-const supportGate = z.object({ type: z.literal('any') }).nullable();
 
 const pageInput = z
   .object({
