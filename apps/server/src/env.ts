@@ -123,6 +123,8 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Run the job worker inside the API process (default); set false when a separate `worker` runs. */
   WORKER_ENABLED: bool.default(true),
+  /** After SIGTERM, /ready fails but requests are served this long, so a balancer takes the instance out first. */
+  SHUTDOWN_DRAIN_SECONDS: z.coerce.number().min(0).max(300).default(5),
 });
 
 export type Env = ReturnType<typeof loadEnv>;
@@ -207,6 +209,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env) {
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     logLevel: e.LOG_LEVEL,
     workerEnabled: e.WORKER_ENABLED,
+    shutdownDrainMs: e.SHUTDOWN_DRAIN_SECONDS * 1000,
     cookieSecure: !/^http:\/\/localhost(:\d+)?$/.test(e.FRONTEND_URL),
   };
 }

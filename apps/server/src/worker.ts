@@ -1,6 +1,7 @@
 // Job worker alone (no HTTP): run several of these to scale out move and record jobs.
 // Start API instances with WORKER_ENABLED=false when workers run separately.
 import { loadEnvOrExit } from './env.js';
+import { exitOnStartupError } from './startup-errors.js';
 
 const env = loadEnvOrExit();
 if (!env.redisUrl) {
@@ -9,7 +10,7 @@ if (!env.redisUrl) {
 }
 // Loaded after validation so a bad variable is reported before any heavy module loads.
 const { createAppContext } = await import('./context.js');
-const ctx = await createAppContext(env, { runWorker: true });
+const ctx = await createAppContext(env, { runWorker: true }).catch(exitOnStartupError);
 ctx.services.logger.info('plyr worker running');
 let stopping = false;
 const stop = async () => {

@@ -29,6 +29,8 @@ export interface CreateDbOptions {
   runMigrations?: boolean;
   /** A statement Postgres has not answered by then fails with QueryTimeoutError (default 5 s). */
   queryTimeoutMs?: number;
+  /** Told what the embedded PostgreSQL changed on the machine to run (e.g. a directory's permissions). */
+  onNotice?: (message: string) => void;
 }
 
 export const migrationsFolder = join(import.meta.dirname, '..', 'migrations');
@@ -40,7 +42,7 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     const dir = join(options.dataDir ?? '.data', 'postgres');
     mkdirSync(dir, { recursive: true });
     const { startEmbeddedPostgres } = await importWithoutSignalHooks(() => import('./embedded.js'));
-    const embedded = await startEmbeddedPostgres(dir);
+    const embedded = await startEmbeddedPostgres(dir, options.onNotice);
     url = embedded.url;
     stopEmbedded = embedded.stop;
   }
