@@ -22,6 +22,7 @@ export function healthRoutes(services: Services, draining: Draining): Router {
   });
   router.get('/ready', async (_req, res) => {
     if (draining.active) {
+      res.locals.intended5xx = true;
       res.status(503).json({ status: 'draining', checks: {}, failed: [] });
       return;
     }

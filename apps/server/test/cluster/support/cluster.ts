@@ -16,7 +16,11 @@ export const HEAP_CAP_MB = 192;
 export interface ApiInstance {
   name: string;
   url: string;
+  port: number;
+  /** The running process; replaced when the instance is started again. */
   process: ChildHandle;
+  /** What it was started with, to start it again the same way. */
+  env: Record<string, string>;
 }
 
 /**
@@ -66,11 +70,10 @@ export async function startCluster(extraEnv: Record<string, string>): Promise<Cl
     NODE_OPTIONS: `--max-old-space-size=${HEAP_CAP_MB}`,
     ...extraEnv,
   };
-  const api = (name: string, port: number): ApiInstance => ({
-    name,
-    url: `http://localhost:${port}`,
-    process: spawnTs(join(SRC, 'main.ts'), { ...env, PORT: String(port), DATA_DIR: dataDir() }),
-  });
+  const api = (name: string, port: number): ApiInstance => {
+    const own = { ...env, PORT: String(port), DATA_DIR: dataDir() };
+    return { name, url: `http://localhost:${port}`, port, env: own, process: startApi(own) };
+  };
   const a = api('A', portA);
   const b = api('B', portB);
   const worker = spawnTs(join(SRC, 'worker.ts'), { ...env, DATA_DIR: dataDir() });
@@ -96,6 +99,11 @@ export async function startCluster(extraEnv: Record<string, string>): Promise<Cl
     throw err;
   }
   return { a, b, worker, env, services: { db: handle.db, storage }, redisUrl, databaseName: new URL(database.url).pathname.slice(1), close };
+}
+
+/** An API process (`pnpm start`) with these variables. */
+export function startApi(env: Record<string, string>): ChildHandle {
+  return spawnTs(join(SRC, 'main.ts'), env);
 }
 
 /** Resident memory of a process, in MB (Linux /proc). */
