@@ -11,7 +11,14 @@ const env = loadEnvOrExit();
 const { createAppContext } = await import('./context.js');
 const { createApp } = await import('./app.js');
 const { Draining } = await import('./http/draining.js');
+const { startMetricsServer } = await import('./metrics-server.js');
 const ctx = await createAppContext(env).catch(exitOnStartupError);
+const metricsServer = env.metrics
+  ? await startMetricsServer({ metrics: ctx.services.metrics, ...env.metrics }).catch(async (err: unknown) => {
+      await ctx.destroy();
+      return exitOnStartupError(listenError(err, env.metrics!, { port: 'METRICS_PORT', host: 'METRICS_HOST' }));
+    })
+  : null;
 const { logger } = ctx.services;
 const draining = new Draining();
 const server: Server = createServer(createApp(ctx, { draining }));
@@ -25,6 +32,7 @@ try {
     });
   });
 } catch (err) {
+  await metricsServer?.close();
   await ctx.destroy();
   exitOnStartupError(listenError(err, env));
 }
@@ -64,6 +72,7 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
     server.close(() => resolve());
     server.closeIdleConnections();
   });
+  await metricsServer?.close();
   await ctx.destroy();
   clearTimeout(deadline);
   process.exit(0);

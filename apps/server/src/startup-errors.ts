@@ -15,17 +15,17 @@ export function exitOnStartupError(err: unknown): never {
   throw err;
 }
 
-/** What a failed `listen` on HOST:PORT means for the person who set them. */
-export function listenError(err: unknown, env: { host: string; port: number }): unknown {
-  const at = `${env.host}:${env.port}`;
+/** What a failed `listen` on host:port means for the person who set them (PORT and HOST, or METRICS_…). */
+export function listenError(err: unknown, at: { host: string; port: number }, names = { port: 'PORT', host: 'HOST' }): unknown {
+  const address = `${at.host}:${at.port}`;
   switch ((err as NodeJS.ErrnoException).code) {
     case 'EADDRINUSE':
-      return new StartupError(`PORT ${env.port}: ${at} is already in use by another process; stop it or set PORT to a free port`);
+      return new StartupError(`${names.port} ${at.port}: ${address} is already in use by another process; stop it or set ${names.port} to a free port`);
     case 'EACCES':
-      return new StartupError(`PORT ${env.port}: not allowed to listen on ${at} (ports below 1024 need privileges); set PORT to 1024 or above`);
+      return new StartupError(`${names.port} ${at.port}: not allowed to listen on ${address} (ports below 1024 need privileges); set ${names.port} to 1024 or above`);
     case 'EADDRNOTAVAIL':
     case 'ENOTFOUND':
-      return new StartupError(`HOST ${env.host}: not an address of this machine; set HOST to one of its addresses (e.g. 127.0.0.1 or 0.0.0.0)`);
+      return new StartupError(`${names.host} ${at.host}: not an address of this machine; set ${names.host} to one of its addresses (e.g. 127.0.0.1 or 0.0.0.0)`);
     default:
       return err;
   }
