@@ -14,6 +14,8 @@ import { removeTempDirs, startServer, tempDir, waitForHealth, type ServerProcess
  */
 
 const asRoot = process.getuid?.() === 0;
+/** Per server start: a cold start with embedded services takes over 30 s on a loaded 2-core machine. */
+const START_MS = 120_000;
 const mounts: string[] = [];
 
 afterAll(() => {
@@ -53,7 +55,7 @@ async function stop(server: ServerProcess): Promise<void> {
 }
 
 describe.runIf(asRoot)('started as root', () => {
-  it('a DATA_DIR of mode 0700 (mktemp -d) is opened to the postgres group alone, and the server starts', async () => {
+  it('a DATA_DIR of mode 0700 (mktemp -d) is opened to the postgres group alone, and the server starts', { timeout: START_MS }, async () => {
     const dataDir = tempDir(0o700);
     const port = await freePort();
     const server = startServer({ PORT: String(port), DATA_DIR: dataDir, SHUTDOWN_DRAIN_SECONDS: '0' });
@@ -72,7 +74,7 @@ describe.runIf(asRoot)('started as root', () => {
     }
   });
 
-  it('a DATA_DIR below a directory the postgres user cannot enter: one line naming that directory', async () => {
+  it('a DATA_DIR below a directory the postgres user cannot enter: one line naming that directory', { timeout: START_MS }, async () => {
     const closed = tempDir(0o700);
     const answer = await refusal({ DATA_DIR: join(closed, 'data') });
     expectOneLine(answer, new RegExp(`^cannot start: the embedded PostgreSQL runs as user postgres .*cannot enter ${closed} \\(mode 0700`));
@@ -80,21 +82,21 @@ describe.runIf(asRoot)('started as root', () => {
     expect(statSync(closed).mode & 0o777).toBe(0o700);
   });
 
-  it('a DATA_DIR on a read-only disk: one line, whether DATA_DIR exists there or not', async () => {
+  it('a DATA_DIR on a read-only disk: one line, whether DATA_DIR exists there or not', { timeout: 2 * START_MS }, async () => {
     const readOnly = mountTmpfs('ro,size=1m');
     for (const dataDir of [readOnly, join(readOnly, 'data')]) {
       expectOneLine(await refusal({ DATA_DIR: dataDir }), new RegExp(`^cannot start: DATA_DIR ${dataDir} is on a read-only file system; set DATA_DIR`));
     }
   });
 
-  it('a DATA_DIR on a full disk: one line saying so', async () => {
+  it('a DATA_DIR on a full disk: one line saying so', { timeout: START_MS }, async () => {
     const full = mountTmpfs('size=1m');
     expectOneLine(await refusal({ DATA_DIR: full }), /^cannot start: the embedded PostgreSQL in .* could not initialise: .*No space left on device.*; free space on that disk/);
   });
 });
 
 describe('ports and a shared DATA_DIR', () => {
-  it('PORT already taken: one line naming it, and the embedded parts it had started are stopped', async () => {
+  it('PORT already taken: one line naming it, and the embedded parts it had started are stopped', { timeout: START_MS }, async () => {
     const dataDir = tempDir();
     const taken: Server = createServer();
     const port = await new Promise<number>((resolve) => taken.listen(0, '127.0.0.1', () => resolve((taken.address() as { port: number }).port)));
@@ -111,7 +113,7 @@ describe('ports and a shared DATA_DIR', () => {
     }
   });
 
-  it('a second start on the same DATA_DIR is refused in one line and the first keeps serving; ports the embedded parts used are replaced when taken', async () => {
+  it('a second start on the same DATA_DIR is refused in one line and the first keeps serving; ports the embedded parts used are replaced when taken', { timeout: 3 * START_MS }, async () => {
     const dataDir = tempDir();
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
