@@ -41,13 +41,13 @@ describe('the process', () => {
     }
   });
 
-  it('on SIGTERM reports not ready at once and keeps serving new requests through the drain, then exits 0', async () => {
+  it('on SIGTERM reports not ready at once and keeps serving new requests through the drain, then exits 0', { timeout: 240_000 }, async () => {
     const database = await createTestDatabase();
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const server = startServer({ PORT: String(port), DATABASE_URL: database.url, DATA_DIR: tempDir(), SHUTDOWN_DRAIN_SECONDS: '4' });
     try {
-      await waitForHealth(url, 60_000);
+      await waitForHealth(url, 150_000);
       expect((await fetch(`${url}/ready`)).status).toBe(200);
       server.child.kill('SIGTERM');
       await expect.poll(async () => (await fetch(`${url}/ready`)).status, { timeout: 10_000, interval: 50 }).toBe(503);

@@ -8,7 +8,7 @@ import { startLoad, tally, type LoadRequest, type LoadSample } from '../reliabil
 import { seedMember, seedTrack, type Member, type SeededTrack } from '../reliability/support/seed.js';
 import type { ChildHandle } from '../reliability/support/child.js';
 import { mp3Bytes } from '../tracks/helpers.js';
-import { logRecords, startApi, startCluster, type ApiInstance, type Cluster } from '../cluster/support/cluster.js';
+import { logRecords, START_TIMEOUT_MS, startApi, startCluster, type ApiInstance, type Cluster } from '../cluster/support/cluster.js';
 import { CHECK_FALL, CHECK_INTERVAL_MS, CHECK_RISE, startHaProxy, type HaProxy } from './support/haproxy.js';
 import { moveJobsOf } from './support/move-jobs.js';
 
@@ -60,7 +60,7 @@ beforeAll(async () => {
   for (const l of listeners.slice(0, LISTENERS / 2)) atprotofans.addSupporter(l.did, seededArtist.did);
   gatedSeed = await seedTrack(cluster.services, seededArtist, { gated: true });
   publicSeed = await seedTrack(cluster.services, seededArtist, { gated: false });
-}, 240_000);
+}, 2 * START_TIMEOUT_MS);
 
 afterAll(async () => {
   await lb?.close();
@@ -155,7 +155,7 @@ async function restart(instance: ApiInstance, setPhase: (phase: string) => void)
   const exitedMs = Date.now() - t0;
   instance.process = startApi(instance.env);
   processes.push(instance.process);
-  await instance.process.waitForLine(/plyr API listening/, 90_000);
+  await instance.process.waitForLine(/plyr API listening/, START_TIMEOUT_MS);
   await expect.poll(async () => (await lb.servers())[instance.name], { timeout: 30_000, interval: 50 }).toBe('UP');
   const backInServiceMs = Date.now() - t0;
   setPhase('steady');
@@ -172,7 +172,7 @@ const percentile = (samples: LoadSample[], p: number) => {
 };
 
 describe(`rolling deploy behind HAProxy (${ROLLING_SECONDS} s of mixed load)`, () => {
-  it('restarting each API in turn fails no request, loses no job and writes no record twice', { timeout: (ROLLING_SECONDS + 240) * 1000 }, async () => {
+  it('restarting each API in turn fails no request, loses no job and writes no record twice', { timeout: ROLLING_SECONDS * 1000 + 3 * START_TIMEOUT_MS }, async () => {
     // One upload before the load, so the first gate toggle has a track.
     expect((await upload()).status).toBe(200);
     const reads = startLoad(readTraffic(), { concurrency: 4, pauseMs: 5, phase: 'steady' });

@@ -12,6 +12,8 @@ import { spawnTs, type ChildHandle } from '../../reliability/support/child.js';
 const SRC = resolve(fileURLToPath(import.meta.url), '../../../../src');
 /** Old-space cap of each process; the API needs well under half of it. */
 export const HEAP_CAP_MB = 192;
+/** How long a process may take to start. */
+export const START_TIMEOUT_MS = 150_000;
 
 export interface ApiInstance {
   name: string;
@@ -90,9 +92,10 @@ export async function startCluster(extraEnv: Record<string, string>): Promise<Cl
   };
   try {
     await Promise.all([
-      a.process.waitForLine(/plyr API listening/),
-      b.process.waitForLine(/plyr API listening/),
-      worker.waitForLine(/plyr worker running/),
+      // Cold starts compile TypeScript: over a minute on a loaded 2-core machine.
+      a.process.waitForLine(/plyr API listening/, START_TIMEOUT_MS),
+      b.process.waitForLine(/plyr API listening/, START_TIMEOUT_MS),
+      worker.waitForLine(/plyr worker running/, START_TIMEOUT_MS),
     ]);
   } catch (err) {
     await close();
