@@ -114,3 +114,10 @@ export async function readRecord(f: CoreFixture, row: Pick<TrackRow, 'recordUri'
   if (res.status === 400) return null;
   return ((await res.json()) as { value: Record<string, unknown> }).value;
 }
+
+/** `com.atproto.sync.getBlob` from the artist's repository, unauthenticated (400 when the PDS serves no such blob). */
+export async function getBlob(f: CoreFixture, cid: string): Promise<{ status: number; bytes: Buffer }> {
+  const params = new URLSearchParams({ did: f.artist.did, cid });
+  const res = await fetch(`${f.network.pdsUrl}/xrpc/com.atproto.sync.getBlob?${params}`, { signal: AbortSignal.timeout(10_000) });
+  return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()) };
+}
