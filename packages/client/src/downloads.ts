@@ -9,8 +9,11 @@ export interface TrackDownload {
   expiresAt: string;
 }
 
-/** Why a liked track was not downloaded: `gated` (not a supporter) or `unavailable` (check failed; try later). */
-export type SkipReason = 'gated' | 'unavailable';
+/**
+ * Why a liked track was not downloaded: `gated` (not a supporter), `unavailable` (check failed; try
+ * later) or `saved` (`alreadySaved` said the file is there, so it was not fetched).
+ */
+export type SkipReason = 'gated' | 'unavailable' | 'saved';
 
 /** One liked track, as `downloadLikedTracks` reports it. */
 export type LikedTrackResult<TTrack> =
@@ -39,6 +42,8 @@ export interface DownloadLikedOptions<TTrack> {
   /** Called once per liked track, in order; the next download starts when it resolves. */
   onTrack: (result: LikedTrackResult<TTrack>) => void | Promise<void>;
   onProgress?: (progress: DownloadProgress<TTrack>) => void;
+  /** Resumes an earlier run: true for a file already saved, which is then not fetched (reported as skipped, `saved`). */
+  alreadySaved?: (file: { track: TTrack; filename: string }) => boolean | Promise<boolean>;
   signal?: AbortSignal;
 }
 
@@ -65,7 +70,7 @@ const RENEW_BEFORE_MS = 10_000;
 export async function downloadLikedTracks<TTrack extends { id: string }>(
   procedures: DownloadProcedures<TTrack>,
   connection: Connection,
-  { onTrack, onProgress, signal }: DownloadLikedOptions<TTrack>,
+  { onTrack, onProgress, alreadySaved, signal }: DownloadLikedOptions<TTrack>,
 ): Promise<DownloadSummary> {
   const { items } = await procedures.likedTracks.query(undefined, { signal });
   const summary: DownloadSummary = { downloaded: 0, skipped: 0, failed: 0 };
@@ -77,6 +82,9 @@ export async function downloadLikedTracks<TTrack extends { id: string }>(
     if (!download) {
       summary.skipped++;
       await onTrack({ status: 'skipped', track, reason: skipped ?? 'unavailable' });
+    } else if (await alreadySaved?.({ track, filename: download.filename })) {
+      summary.skipped++;
+      await onTrack({ status: 'skipped', track, reason: 'saved' });
     } else {
       const expiring = Date.parse(download.expiresAt) - Date.now() < RENEW_BEFORE_MS;
       const fresh = expiring ? await procedures.track.query({ id: track.id }, { signal }) : download;
