@@ -9,11 +9,8 @@ export interface TrackDownload {
   expiresAt: string;
 }
 
-/**
- * Why a liked track was not downloaded: `gated` (not a supporter), `unavailable` (check failed; try
- * later) or `saved` (`alreadySaved` said the file is there, so it was not fetched).
- */
-export type SkipReason = 'gated' | 'unavailable' | 'saved';
+/** Why a liked track was not downloaded: `gated` (not a supporter) or `unavailable` (check failed; try later). */
+export type SkipReason = 'gated' | 'unavailable';
 
 /** One liked track, as `downloadLikedTracks` reports it. */
 export type LikedTrackResult<TTrack> =
@@ -42,7 +39,10 @@ export interface DownloadLikedOptions<TTrack> {
   /** Called once per liked track, in order; the next download starts when it resolves. */
   onTrack: (result: LikedTrackResult<TTrack>) => void | Promise<void>;
   onProgress?: (progress: DownloadProgress<TTrack>) => void;
-  /** Resumes an earlier run: true for a file already saved, which is then not fetched (reported as skipped, `saved`). */
+  /**
+   * Resumes an earlier run: true for a file already saved. It is then not fetched and not passed to
+   * `onTrack` (the caller already knows it), and counts as skipped in the summary.
+   */
   alreadySaved?: (file: { track: TTrack; filename: string }) => boolean | Promise<boolean>;
   signal?: AbortSignal;
 }
@@ -84,7 +84,6 @@ export async function downloadLikedTracks<TTrack extends { id: string }>(
       await onTrack({ status: 'skipped', track, reason: skipped ?? 'unavailable' });
     } else if (await alreadySaved?.({ track, filename: download.filename })) {
       summary.skipped++;
-      await onTrack({ status: 'skipped', track, reason: 'saved' });
     } else {
       const expiring = Date.parse(download.expiresAt) - Date.now() < RENEW_BEFORE_MS;
       const fresh = expiring ? await procedures.track.query({ id: track.id }, { signal }) : download;

@@ -90,7 +90,7 @@ describe('errors narrow by code', () => {
 describe('helpers', () => {
   it('uploadTrack resolves to the created track; downloadLikedTracks reports tracks', () => {
     expectTypeOf(plyr.uploadTrack).returns.toEqualTypeOf<Promise<Track>>();
-    expectTypeOf<Extract<LikedTrackResult<Track>, { status: 'skipped' }>['reason']>().toEqualTypeOf<'gated' | 'unavailable' | 'saved'>();
+    expectTypeOf<Extract<LikedTrackResult<Track>, { status: 'skipped' }>['reason']>().toEqualTypeOf<'gated' | 'unavailable'>();
     expectTypeOf(plyr.preflightAudio).returns.resolves.toEqualTypeOf<'ok' | 'login' | 'support' | 'unavailable' | 'missing'>();
   });
 });

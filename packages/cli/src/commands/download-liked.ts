@@ -10,7 +10,7 @@ import { describeError } from '../errors.js';
 import { printJson } from '../output.js';
 import { connect } from '../session.js';
 
-const SKIP_REASONS: Record<Exclude<SkipReason, 'saved'>, string> = {
+const SKIP_REASONS: Record<SkipReason, string> = {
   gated: 'supporters only, and you do not support the artist',
   unavailable: 'the supporter check is unavailable; run again later',
 };
@@ -40,12 +40,11 @@ export function registerDownloadLiked(program: Command): void {
       };
       // A file is renamed into place only once complete, so its presence alone means "saved".
       const target = (filename: string) => join(dir, basename(filename));
-      const kept = new Map<string, string>();
       await client.downloadLikedTracks({
         alreadySaved: async ({ track, filename }) => {
           const file = target(filename);
           if (!(await exists(file))) return false;
-          kept.set(track.id, file);
+          report({ status: 'kept', id: track.id, title: track.title, file });
           return true;
         },
         onTrack: async (result: LikedTrackResult<Track>) => {
@@ -59,9 +58,7 @@ export function registerDownloadLiked(program: Command): void {
               report({ status: 'failed', id, title, reason: describeError(err, apiUrl) });
             }
           } else if (result.status === 'skipped') {
-            const { reason } = result;
-            if (reason === 'saved') report({ status: 'kept', id, title, file: kept.get(id) });
-            else report({ status: 'skipped', id, title, reason: SKIP_REASONS[reason] });
+            report({ status: 'skipped', id, title, reason: SKIP_REASONS[result.reason] });
           } else {
             report({ status: 'failed', id, title, reason: result.error.message });
           }
