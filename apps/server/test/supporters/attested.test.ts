@@ -240,6 +240,24 @@ describe('attested.network payment proofs', () => {
     expect(await service().check(payer.did, artist.did)).toBe('supporter');
   });
 
+  it('reads the payment records page by page, newest first, up to its bound', async () => {
+    const payer = await newSupporter();
+    await pay(payer, artist);
+    // 150 newer payments to someone else push the artist's onto the second page of 100.
+    await payer.agent.com.atproto.repo.applyWrites({
+      repo: payer.did,
+      writes: Array.from({ length: 150 }, (_, i) => ({
+        $type: 'com.atproto.repo.applyWrites#create' as const,
+        collection: ONE_TIME,
+        value: { $type: ONE_TIME, subject: otherArtist.did, amount: 100, currency: 'EUR', txnid: `tip-${i}`, createdAt: new Date().toISOString() },
+      })),
+    });
+    const attested = { trustedBrokers: [broker.did], plcUrl: network.plcUrl, ssrfProtection: false };
+    expect(await service({ attested: { ...attested, maxPages: 1 } }).check(payer.did, artist.did)).toBe('not_supporter');
+    await redis.flushdb();
+    expect(await service({ attested: { ...attested, maxPages: 2 } }).check(payer.did, artist.did)).toBe('supporter');
+  });
+
   it('caches the answer with its source, shared by a second instance', async () => {
     const payer = await newSupporter();
     await pay(payer, artist);
