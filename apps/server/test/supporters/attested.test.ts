@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSupporterService, type SupporterService, type SupporterServiceOptions } from '@plyr/core/supporters/index';
 import {
   createTestRedisUrl,
+  didForTest,
   startFakeAtprotofans,
   startTestApp,
   type FakeAtprotofans,
@@ -256,6 +257,14 @@ describe('attested.network payment proofs', () => {
     expect(await service({ attested: { ...attested, maxPages: 1 } }).check(payer.did, artist.did)).toBe('not_supporter');
     await redis.flushdb();
     expect(await service({ attested: { ...attested, maxPages: 2 } }).check(payer.did, artist.did)).toBe('supporter');
+  });
+
+  it('a DID the directory does not know has no payment records: a no, and atprotofans decides', async () => {
+    const unknown = didForTest('registered nowhere');
+    expect(await service().checkWithSource(unknown, artist.did)).toEqual({ outcome: 'not_supporter', source: null });
+    await redis.flushdb();
+    fans.addSupporter(unknown, artist.did);
+    expect(await service().checkWithSource(unknown, artist.did)).toEqual({ outcome: 'supporter', source: 'atprotofans' });
   });
 
   it('caches the answer with its source, shared by a second instance', async () => {
