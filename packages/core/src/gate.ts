@@ -8,5 +8,9 @@ import type { SupportGate as StoredGate } from '@plyr/db';
  */
 export type SupportGate = StoredGate | null;
 
-/** The gate as a caller may set it; checked against `SupportGate`, so the two cannot drift. */
-export const supportGateInput = z.object({ type: z.literal('any') }).nullable() satisfies z.ZodType<SupportGate>;
+/**
+ * The gate as a caller may set it; checked against `SupportGate`, so the two cannot drift. Strict: a
+ * gate option this API does not know (e.g. `publicAt`) is refused, never dropped, so an older server
+ * cannot silently make a track supporters-only for good.
+ */
+export const supportGateInput = z.strictObject({ type: z.literal('any') }).nullable() satisfies z.ZodType<SupportGate>;
