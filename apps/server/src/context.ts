@@ -10,6 +10,8 @@ import { createJobs } from '@plyr/core/jobs/index';
 import { createStorage, startEmbeddedS3, type StorageConfig } from '@plyr/core/storage/index';
 import { createSupporterService } from '@plyr/core/supporters/index';
 import { createMetrics } from '@plyr/core/metrics';
+import { createHotReads } from '@plyr/core/cache/hot-reads';
+import { createHotStore } from '@plyr/core/cache/store';
 import { prepareDataDir } from './data-dir.js';
 import type { Env } from './env.js';
 import { createLogger } from './logger.js';
@@ -83,9 +85,12 @@ export async function createAppContext(env: Env, options: AppContextOptions = {}
       logger,
       metrics,
     });
+    const hot = createHotReads(db, createHotStore({ redis, metrics, logger }));
+    // Closed before Redis (closers run in reverse), so its bus connections end cleanly.
+    closers.push(() => hot.close());
     const oauth = await createOAuthClient({ config, db, redis, logger });
-    const auth = createAuthService({ db, oauth, logger });
-    const base = { config, db, redis, storage, supporters, oauth, auth, logger, metrics };
+    const auth = createAuthService({ db, oauth, logger, hot });
+    const base = { config, db, redis, storage, supporters, oauth, auth, logger, metrics, hot };
     const jobs = await createJobs(base, {
       redisUrl: env.redisUrl,
       runWorker: options.runWorker ?? env.workerEnabled,

@@ -1,9 +1,8 @@
-import type { Db } from '@plyr/db';
 import { decideAccess, type AccessDecision } from './access.js';
 import type { Storage } from './storage/index.js';
 import type { SupporterService } from './supporters/index.js';
 import { servedFromCdn } from './tracks/placement.js';
-import { findTrackByFileId } from './tracks/queries.js';
+import type { HotReads } from './cache/hot-reads.js';
 
 /** A fileId is 32 lowercase hex characters; anything else is refused before any query. */
 const FILE_ID = /^[a-f0-9]{32}$/;
@@ -34,7 +33,7 @@ export interface PlaybackViewer {
 }
 
 export interface PlaybackDeps {
-  db: Db;
+  hot: HotReads;
   storage: Storage;
   supporters: SupporterService;
 }
@@ -46,7 +45,7 @@ export interface PlaybackDeps {
  */
 export async function playback(deps: PlaybackDeps, viewer: PlaybackViewer, fileId: string, now: Date): Promise<Playback> {
   if (!FILE_ID.test(fileId)) return { ok: false, reason: 'not_found' };
-  const track = await findTrackByFileId(deps.db, fileId);
+  const track = await deps.hot.trackByFileId(fileId);
   if (!track) return { ok: false, reason: 'not_found' };
   const gated = track.supportGate != null;
   if (gated && viewer.lookupFailure !== undefined) throw viewer.lookupFailure;

@@ -8,6 +8,7 @@ import type { SupporterService } from './supporters/index.js';
 import type { AuthService } from './auth/index.js';
 import type { Jobs } from './jobs/index.js';
 import type { Metrics } from './metrics.js';
+import type { HotReads } from './cache/hot-reads.js';
 
 /** Everything a request handler or job may use; built once per process by the host. */
 export interface Services {
@@ -21,4 +22,6 @@ export interface Services {
   jobs: Jobs;
   logger: Logger;
   metrics: Metrics;
+  /** Tracks and credentials as every play reads them: memory, then Redis, then PostgreSQL. */
+  hot: HotReads;
 }

@@ -4,7 +4,6 @@ import {
   createUpload,
   deleteTrack,
   finalizeUpload,
-  findTrack,
   listTracks,
   MAX_PAGE_SIZE,
   TrackError,
@@ -51,7 +50,7 @@ export const tracksRouter = {
   }),
 
   byId: publicProcedure.input(z.object({ id: trackId })).query(async ({ ctx, input }) => {
-    const row = await findTrack(ctx.services.db, input.id);
+    const row = await ctx.services.hot.trackById(input.id);
     if (!row) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such track' });
     return toTrackOutput(ctx, row);
   }),

@@ -65,7 +65,7 @@ export interface FinalizeUploadInput {
  * except when nothing was uploaded yet (the artist may still PUT it).
  */
 export async function finalizeUpload(
-  services: Pick<Services, 'db' | 'storage' | 'config' | 'auth' | 'jobs' | 'logger'>,
+  services: Pick<Services, 'db' | 'storage' | 'config' | 'auth' | 'jobs' | 'logger' | 'hot'>,
   artistDid: string,
   input: FinalizeUploadInput,
 ): Promise<TrackRow> {

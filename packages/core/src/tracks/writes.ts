@@ -8,7 +8,7 @@ import { findTrack, type TrackRow } from './queries.js';
 import { deleteArtistTrackRecord } from './record-sync.js';
 import { withTrackLock } from './track-lock.js';
 
-type WriteServices = Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'jobs' | 'logger'>;
+type WriteServices = Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'jobs' | 'logger' | 'hot'>;
 
 async function ownedTrack(services: WriteServices, artistDid: string, trackId: string): Promise<TrackRow> {
   const row = await findTrack(services.db, trackId);
@@ -50,6 +50,7 @@ export async function updateTrack(
     .where(and(eq(tracks.id, trackId), eq(tracks.artistDid, artistDid)))
     .returning({ id: tracks.id });
   if (updated.length === 0) throw new TrackNotFoundError();
+  await services.hot.forgetTrack(row);
 
   await services.jobs.enqueue('track-move', { trackId, fileId: row.fileId, fileType: row.fileType }).catch((err: unknown) => {
     // The row already says what must happen; maintenance re-enqueues tracks left moving.
@@ -74,6 +75,7 @@ export async function deleteTrack(services: WriteServices, artistDid: string, tr
     .where(and(eq(tracks.id, trackId), eq(tracks.artistDid, artistDid)))
     .returning({ id: tracks.id });
   if (deleted.length === 0) throw new TrackNotFoundError();
+  await services.hot.forgetTrack(row);
   const leftovers: DeletedTrack = {
     trackId,
     fileId: row.fileId,
