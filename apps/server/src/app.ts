@@ -11,6 +11,9 @@ import { securityHeaders } from './http/security-headers.js';
 import { keepVary, trpcHandler, trpcRequestGuard } from './http/trpc.js';
 import { authRoutes } from './http/auth-routes.js';
 import { audioRoutes } from './http/audio.js';
+import { apiDocs } from './http/api-docs.js';
+import { sendJsonError } from './http/json-errors.js';
+import { restApi } from './http/rest.js';
 
 /** The HTTP surface, in the order a request meets it. No `listen` here: tests mount it on port 0. */
 export function createApp(ctx: AppContext): Express {
@@ -37,10 +40,10 @@ export function createApp(ctx: AppContext): Express {
   app.use(authRoutes(services));
   app.use(audioRoutes(services));
   app.use('/trpc', trpcRequestGuard, keepVary, trpcHandler(services));
+  app.use(restApi(services));
+  app.use(apiDocs(env.publicUrl));
 
-  app.use((_req, res) => {
-    res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such route' } });
-  });
+  app.use((req, res) => sendJsonError(req, res, 404, 'NOT_FOUND', 'No such route'));
   app.use(errorHandler);
   return app;
 }
@@ -50,5 +53,6 @@ const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 600 ? err.status : 500;
   if (status >= 500) req.log?.error({ err }, 'unhandled error');
   if (res.headersSent) return;
-  res.status(status).json({ error: { code: status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST', message: status >= 500 ? 'Internal server error' : 'Bad request' } });
+  if (status >= 500) sendJsonError(req, res, status, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+  else sendJsonError(req, res, status, 'BAD_REQUEST', 'Bad request');
 };

@@ -13,3 +13,6 @@ export {
   type RateLimitGroup,
 } from './trpc.js';
 export type { TrackOutput } from './track-output.js';
+export { createOpenApiDocument, restRoutes, REST_BASE_PATH, type RestRoute } from './openapi/document.js';
+export { examplesByProcedure } from './openapi/examples.js';
+export type { RestErrorBody } from './openapi/error-body.js';

@@ -1,6 +1,7 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
+import type { OpenApiMeta } from 'trpc-to-openapi';
 import { z } from 'zod';
 import type { Services } from '@plyr/core';
 import { isBackingServiceUnavailable } from '@plyr/core/unavailable';
@@ -8,9 +9,10 @@ import type { Viewer } from '@plyr/core/auth/index';
 
 /** Rate-limit group of a procedure (SPEC.md "Rate limiting"); unset means `default`. */
 export type RateLimitGroup = 'default' | 'auth' | 'upload';
-export interface Meta {
+/** `openapi` publishes the procedure as a REST route under /v1 (see openapi.ts). */
+export type Meta = OpenApiMeta<{
   rateLimitGroup?: RateLimitGroup;
-}
+}>;
 
 /** Most calls one HTTP batch may carry; the SDK's `maxItems` matches it. */
 export const MAX_BATCH_SIZE = 20;

@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import { sendJsonError } from './json-errors.js';
 import type { OriginPolicy } from './origins.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -17,7 +18,7 @@ export function csrfGuard(allowed: OriginPolicy, cookieName: string): RequestHan
       cookiePattern.test(req.headers.cookie ?? '') &&
       !allowed(origin)
     ) {
-      res.status(403).json({ error: { code: 'FORBIDDEN', message: 'Cross-site request refused' } });
+      sendJsonError(req, res, 403, 'FORBIDDEN', 'Cross-site request refused');
       return;
     }
     next();

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import type { AnyTRPCProcedure, TRPCProcedureType } from '@trpc/server';
-import { appRouter, credentialsOf, MAX_BATCH_SIZE, type Meta, type RateLimitGroup } from '@plyr/api';
+import { appRouter, credentialsOf, MAX_BATCH_SIZE, restRoutes, type Meta, type RateLimitGroup } from '@plyr/api';
 import type { Viewer } from '@plyr/core/auth/index';
 
 export type ViewerLookup = (req: Request) => Promise<Viewer | null>;
@@ -84,4 +84,17 @@ export function trpcCalls(req: Request): TrpcRequest | null {
   if (paths.length > MAX_BATCH_SIZE) return null;
   const calls = paths.map((p) => ({ path: p, ...(procedures.get(p) ?? { type: 'unknown' as const, group: 'default' as const }) }));
   return { calls, batch };
+}
+
+// Matched the way trpc-to-openapi matches them: `{param}` is one path segment, case-insensitive.
+const restMatchers = restRoutes.map((route) => ({
+  method: route.method as string,
+  pattern: new RegExp(`^${route.path.replace(/\{\w+\}/g, '[^/]+')}$`, 'i'),
+  group: route.group,
+}));
+
+/** The rate-limit group of a REST request (mounted at /v1): its procedure's, else `default`. */
+export function restCallGroup(req: Request): RateLimitGroup {
+  const path = `/${req.path.replace(/^\/|\/$/g, '')}`;
+  return restMatchers.find((route) => route.method === req.method && route.pattern.test(path))?.group ?? 'default';
 }

@@ -3,9 +3,10 @@ import { rateLimit, type Logger as LimiterLogger, type RateLimitRequestHandler, 
 import { getErrorShape, transformTRPCResponse, TRPCError } from '@trpc/server';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { appRouter, type RateLimitGroup } from '@plyr/api';
+import { appRouter, REST_BASE_PATH, type RateLimitGroup } from '@plyr/api';
 import type { Env, RateLimitRule } from '../env.js';
-import { clientKey, resolveClientKey, trpcCalls, type TrpcRequest, type ViewerLookup } from './rate-limit-charges.js';
+import { sendJsonError } from './json-errors.js';
+import { clientKey, resolveClientKey, restCallGroup, trpcCalls, type TrpcRequest, type ViewerLookup } from './rate-limit-charges.js';
 import { createRateLimitStore, RateLimitStoreError, StoreOutage } from './rate-limit-store.js';
 
 export interface RateLimitDeps {
@@ -65,7 +66,7 @@ export function rateLimits({ config, trustProxy, redis, logger, viewerOf }: Rate
         store,
         passOnStoreError: true,
         logger: limiterLogger,
-        handler: (req, res) => tooManyRequests(res, group, rule, trpcRequests.get(req)),
+        handler: (req, res) => tooManyRequests(req, res, group, rule, trpcRequests.get(req)),
       });
       return [group, { store, limiter }];
     }),
@@ -79,6 +80,10 @@ export function rateLimits({ config, trustProxy, redis, logger, viewerOf }: Rate
     for (const call of request?.calls ?? []) charges.set(call.group, (charges.get(call.group) ?? 0) + 1);
     const handlers = [...charges].flatMap(([group, cost]) => charge(limiters[group], cost));
     runInOrder(handlers, req, res, (err) => next(err ?? 'router'));
+  });
+  // A REST route pays in its procedure's group, like the same call on /trpc.
+  router.use(REST_BASE_PATH, (req, res, next) => {
+    runInOrder(charge(limiters[restCallGroup(req)], 1), req, res, (err) => next(err ?? 'router'));
   });
   router.use('/auth', ...charge(limiters.auth, 1), leave);
   router.use(...charge(limiters.default, 1), leave);
@@ -119,6 +124,7 @@ function runInOrder(handlers: RequestHandler[], req: Request, res: Response, don
 }
 
 function tooManyRequests(
+  req: Request,
   res: Response,
   group: RateLimitGroup,
   rule: RateLimitRule,
@@ -127,7 +133,7 @@ function tooManyRequests(
   const message = `Too many requests: the ${group} limit is ${rule.text}; retry in ${String(res.getHeader('Retry-After'))} s`;
   res.status(429);
   if (trpc === undefined) {
-    res.json({ error: { code: 'TOO_MANY_REQUESTS', message } });
+    sendJsonError(req, res, 429, 'TOO_MANY_REQUESTS', message);
     return;
   }
   // The shape tRPC itself gives a TOO_MANY_REQUESTS error, per call for a batch, so the SDK reads it as one.
