@@ -25,6 +25,7 @@ const DOCS_PAGE = `<!doctype html>
   <head>
     <meta charset="utf-8">
     <title>plyr API</title>
+    <link rel="icon" href="data:,">
     <link rel="stylesheet" href="/docs/swagger-ui.css">
   </head>
   <body>
@@ -68,6 +69,7 @@ export function apiDocs(publicUrl: string): Router {
 function packageFile(specifier: string): RequestHandler {
   const path = require.resolve(specifier);
   return (_req, res, next) => {
-    res.sendFile(path, { maxAge: '1d' }, (err) => err && next(err));
+    // `dotfiles: 'allow'`: pnpm keeps packages under node_modules/.pnpm; the path is fixed, never the client's.
+    res.sendFile(path, { maxAge: '1d', dotfiles: 'allow' }, (err) => err && next(err));
   };
 }
