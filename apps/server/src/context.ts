@@ -9,6 +9,7 @@ import { createAuthService, createOAuthClient } from '@plyr/core/auth/index';
 import { createJobs } from '@plyr/core/jobs/index';
 import { createStorage, startEmbeddedS3, type StorageConfig } from '@plyr/core/storage/index';
 import { createSupporterService } from '@plyr/core/supporters/index';
+import { createMetrics } from '@plyr/core/metrics';
 import type { Env } from './env.js';
 import { createLogger } from './logger.js';
 
@@ -60,6 +61,13 @@ export async function createAppContext(env: Env, options: AppContextOptions = {}
       maxUploadBytes: env.maxUploadBytes,
     };
     const db = dbHandle.db;
+    const metrics = createMetrics();
+    metrics.addScrapeGauge(
+      'plyr_postgres_connections',
+      "This process's PostgreSQL connections by state (active, idle, idle in transaction)",
+      ['state'],
+      () => postgresConnectionsByState(dbHandle),
+    );
     const supporters = createSupporterService({
       atprotofansUrl: env.atprotofansUrl,
       redis,
@@ -68,7 +76,7 @@ export async function createAppContext(env: Env, options: AppContextOptions = {}
     });
     const oauth = await createOAuthClient({ config, db, redis, logger });
     const auth = createAuthService({ db, oauth, logger });
-    const base = { config, db, redis, storage, supporters, oauth, auth, logger };
+    const base = { config, db, redis, storage, supporters, oauth, auth, logger, metrics };
     const jobs = await createJobs(base, {
       redisUrl: env.redisUrl,
       runWorker: options.runWorker ?? env.workerEnabled,
@@ -90,6 +98,13 @@ export async function createAppContext(env: Env, options: AppContextOptions = {}
     await closeAll(closers);
     throw err;
   }
+}
+
+/** Read from the server, which sees this pool's connections by the application name createDb gives them. */
+async function postgresConnectionsByState(dbHandle: DbHandle): Promise<Array<{ labels: { state: string }; value: number }>> {
+  const rows = await dbHandle.sql<Array<{ state: string | null; n: number }>>`
+    select state, count(*)::int as n from pg_stat_activity where application_name = ${dbHandle.applicationName} group by state`;
+  return rows.map((r) => ({ labels: { state: r.state ?? 'unknown' }, value: r.n }));
 }
 
 async function closeAll(closers: Array<() => Promise<unknown> | unknown>): Promise<void> {

@@ -1,3 +1,4 @@
 export { createApp } from './app.js';
 export { createAppContext, type AppContext, type AppContextOptions } from './context.js';
 export { loadEnv, EnvError, type Env } from './env.js';
+export { startMetricsServer } from './metrics-server.js';

@@ -7,6 +7,7 @@ import type { Storage } from './storage/index.js';
 import type { SupporterService } from './supporters/index.js';
 import type { AuthService } from './auth/index.js';
 import type { Jobs } from './jobs/index.js';
+import type { Metrics } from './metrics.js';
 
 /** Everything a request handler or job may use; built once per process by the host. */
 export interface Services {
@@ -19,4 +20,5 @@ export interface Services {
   auth: AuthService;
   jobs: Jobs;
   logger: Logger;
+  metrics: Metrics;
 }
