@@ -130,9 +130,19 @@ const nastyValue: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) =>
   ),
 })).value;
 
+/** Lone surrogates cannot be written into a URL at all; a client could not send them. */
+function encodable(text: string): boolean {
+  try {
+    encodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A request to a route with fuzzed path parameters, query and body. */
 function fuzzedRequest(route: RestRoute) {
-  const segment = fc.oneof(fc.constantFrom(ownTrack.id, othersTrack.id), nastyString.filter((s) => s.length > 0 && s.isWellFormed()));
+  const segment = fc.oneof(fc.constantFrom(ownTrack.id, othersTrack.id), nastyString.filter((s) => s.length > 0 && encodable(s)));
   const query = fc.dictionary(fc.constantFrom('limit', 'cursor', 'artistDid', 'id', 'x'), nastyString, { maxKeys: 3 });
   const body = fc.oneof(nastyValue, fc.dictionary(fc.constantFrom('title', 'supportGate', 'filename', 'size', 'artistDids', 'name', 'uploadId'), nastyValue));
   return fc.record({ segment, query, body, signedIn: fc.boolean() }).map(({ segment: s, query: q, body: b, signedIn }) => ({
