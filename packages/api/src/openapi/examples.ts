@@ -87,7 +87,7 @@ export function operationExamples(publicUrl: string): ExamplesOf<AppRouter['_def
       unlike: { unlike: { summary: 'Unlike', input: { id: TRACK_ID }, output: { id: TRACK_ID, liked: false } } },
     },
     supporters: {
-      check: { supporter: { summary: 'A supporter', input: { artistDid: ARTIST.did }, output: { supporter: true } } },
+      check: { supporter: { summary: 'A supporter', input: { artistDid: ARTIST.did }, output: { supporter: true, source: 'atprotofans' } } },
       supportedArtists: {
         some: {
           summary: 'One supported, one not, one whose check failed',

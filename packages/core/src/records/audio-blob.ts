@@ -14,7 +14,7 @@ export interface AudioSource {
 }
 
 /** Budget for one blob upload: a floor, plus a second per MB (the PDS must take at least 1 MB/s). */
-export function blobUploadTimeoutMs(size: number): number {
+function blobUploadTimeoutMs(size: number): number {
   return 30_000 + Math.ceil(size / 1_000_000) * 1_000;
 }
 
@@ -47,8 +47,9 @@ async function advertisedBlobLimit(agent: Agent): Promise<number | null> {
   try {
     const { data } = await agent.com.atproto.server.describeServer(undefined, { signal: AbortSignal.timeout(RECORD_TIMEOUT_MS) });
     return typeof data.blobUploadLimit === 'number' ? data.blobUploadLimit : null;
-  } catch (cause) {
-    throw new RecordWriteError(`could not describe the PDS of ${agent.did ?? 'the artist'}`, { cause });
+  } catch {
+    // The limit is advisory: a PDS that cannot describe itself is simply sent the bytes (its 413 still counts).
+    return null;
   }
 }
 
