@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { decideAccessMany, type AccessDecision } from '@plyr/core/access';
 import { playableAudioUrl, type TrackRow } from '@plyr/core/tracks/index';
-import type { InnerContext } from './trpc.js';
+import type { InnerContext } from './context.js';
 
 /** `null`: public. `{ type: 'any' }`: only the artist's supporters may play it. */
 export const supportGateSchema = z

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Router, type RequestHandler } from 'express';
 import { createOpenApiDocument } from '@plyr/api';
+import { SESSION_COOKIE } from './session-cookie.js';
 
 const require = createRequire(import.meta.url);
 
@@ -49,7 +50,7 @@ const DOCS_INIT = `window.ui = SwaggerUIBundle({
 
 /** `GET /openapi.json` (OpenAPI 3.1, built once at start) and `GET /docs` (Swagger UI from its npm package). */
 export function apiDocs(publicUrl: string): Router {
-  const document = JSON.stringify(createOpenApiDocument(publicUrl));
+  const document = JSON.stringify(createOpenApiDocument({ publicUrl, sessionCookie: SESSION_COOKIE }));
   const router = Router();
   router.get('/openapi.json', (_req, res) => {
     res.type('application/json').set('Cache-Control', 'no-cache').send(document);

@@ -1,9 +1,9 @@
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import { createOpenApiExpressMiddleware } from 'trpc-to-openapi';
-import { appRouter, createContext, MAX_BODY_BYTES, REST_BASE_PATH } from '@plyr/api';
+import { appRouter, MAX_BODY_BYTES, REST_BASE_PATH } from '@plyr/api';
 import type { Services } from '@plyr/core';
 import { sendJsonError } from './json-errors.js';
-import { logProcedureFailure } from './trpc.js';
+import { logProcedureFailure, requestContext } from './trpc.js';
 
 /**
  * The REST routes under /v1 (trpc-to-openapi): each calls its tRPC procedure through a caller, with
@@ -19,7 +19,7 @@ export function restApi(services: Services): Router {
     createOpenApiExpressMiddleware({
       router: appRouter,
       maxBodySize: MAX_BODY_BYTES,
-      createContext: ({ req, res }) => createContext(services, { req, res, requestId: req.id, logger: req.log }),
+      createContext: ({ req, res }) => requestContext(services, req, res),
       onError: ({ error, ctx, req, path }) => logProcedureFailure(ctx?.logger ?? req.log ?? services.logger, error, path),
     }) as RequestHandler,
     bodyParserErrors,

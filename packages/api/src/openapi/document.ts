@@ -1,7 +1,7 @@
 import type { AnyTRPCProcedure } from '@trpc/server';
 import { generateOpenApiDocument, type OpenAPIObject } from 'trpc-to-openapi';
 import { appRouter } from '../root.js';
-import { SESSION_COOKIE, type Meta, type RateLimitGroup } from '../trpc.js';
+import type { Meta, RateLimitGroup } from '../trpc.js';
 import { restErrorSchema } from './error-body.js';
 import { examplesByProcedure } from './examples.js';
 import { restGuide } from './guide.js';
@@ -99,7 +99,7 @@ const ref = (name: keyof typeof COMMON_RESPONSES) => ({ $ref: `#/components/resp
  * procedures' zod input and output; this adds what the host does around them (credentials, the
  * error body, rate-limit headers) and the examples.
  */
-export function createOpenApiDocument(publicUrl: string): OpenAPIObject {
+export function createOpenApiDocument({ publicUrl, sessionCookie }: { publicUrl: string; sessionCookie: string }): OpenAPIObject {
   const base = publicUrl.replace(/\/+$/, '');
   const document = generateOpenApiDocument(appRouter, {
     title: 'plyr API',
@@ -113,7 +113,7 @@ export function createOpenApiDocument(publicUrl: string): OpenAPIObject {
         scheme: 'bearer',
         description: 'A developer token (`plyr_dev_…`), or the token `auth.exchange` returns in token mode.',
       },
-      cookie: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'The browser session set by `auth.exchange` in cookie mode.' },
+      cookie: { type: 'apiKey', in: 'cookie', name: sessionCookie, description: 'The browser session set by `auth.exchange` in cookie mode.' },
     },
     defs: { Error: restErrorSchema },
   });
