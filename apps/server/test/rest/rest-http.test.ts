@@ -47,6 +47,8 @@ describe('credentials and CSRF on /v1', () => {
     const crossSite = await rest(app, 'PATCH', `/tracks/${ownTrack.id}`, { headers: { ...owner.cookie, origin: EVIL }, body });
     expect(crossSite.status).toBe(403);
     expect(crossSite.body).toEqual({ code: 'FORBIDDEN', message: 'Cross-site request refused' });
+    const fetchMetadata = await rest(app, 'DELETE', `/tracks/${ownTrack.id}/like`, { headers: { ...owner.cookie, 'sec-fetch-site': 'cross-site' } });
+    expect(fetchMetadata.status).toBe(403);
     const row = await app.services.db.query.tracks.findFirst({ where: (t, { eq }) => eq(t.id, ownTrack.id) });
     expect(row!.title).not.toBe('Renamed');
 
