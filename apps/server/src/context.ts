@@ -81,7 +81,7 @@ export async function createAppContext(env: Env, options: AppContextOptions = {}
       },
       logger,
     });
-    const oauth = await createOAuthClient({ config, db, redis, logger });
+    const oauth = await createOAuthClient({ config, db, locks: dbHandle.locks });
     const auth = createAuthService({ db, oauth, logger });
     const base = { config, db, redis, storage, supporters, oauth, auth, logger, metrics };
     const jobs = await createJobs(base, {
