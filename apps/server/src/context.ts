@@ -88,7 +88,7 @@ export async function createAppContext(env: Env, options: AppContextOptions = {}
     const hot = createHotReads(db, createHotStore({ redis, metrics, logger }));
     // Closed before Redis (closers run in reverse), so its bus connections end cleanly.
     closers.push(() => hot.close());
-    const oauth = await createOAuthClient({ config, db, redis, logger });
+    const oauth = await createOAuthClient({ config, db, locks: dbHandle.locks });
     const auth = createAuthService({ db, oauth, logger, hot });
     const base = { config, db, redis, storage, supporters, oauth, auth, logger, metrics, hot };
     const jobs = await createJobs(base, {
