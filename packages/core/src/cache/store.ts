@@ -120,7 +120,8 @@ export function createHotStore({ redis, metrics, logger }: HotStoreDeps): HotSto
     async invalidate(keys) {
       // While bypassed nothing is served from either tier, and both are cleared before serving again.
       if (keys.length === 0 || !serving) return;
-      await bento.deleteMany({ keys });
+      // The write has committed: a failed invalidation is logged, never turned into a failed write.
+      await bento.deleteMany({ keys }).catch((err: unknown) => logger.warn({ err, keys }, 'hot-read cache: invalidation failed'));
       const again = setTimeout(() => {
         pending.delete(again);
         bento.deleteMany({ keys }).catch((err: unknown) => logger.warn({ err }, 'hot-read cache: second invalidation failed'));
