@@ -53,7 +53,7 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     onnotice: () => {},
   });
   const db = drizzle(withQueryDeadline(sql, options.queryTimeoutMs ?? 5_000), { schema });
-  if (options.runMigrations ?? true) await runMigrations(db);
+  if (options.runMigrations ?? true) await runMigrations(db, url);
   return {
     db,
     sql,
@@ -66,8 +66,19 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
   };
 }
 
-export async function runMigrations(db: Db): Promise<void> {
+/** Our drizzle migrations, then the job queue's schema (`graphile_worker`), both idempotent. */
+export async function runMigrations(db: Db, url: string): Promise<void> {
   await migrate(db, { migrationsFolder });
+  await installJobQueueSchema(url);
+}
+
+/**
+ * graphile-worker installs and upgrades its own schema; run here, with ours, so that an instance
+ * that only enqueues (WORKER_ENABLED=false) and every test database cloned from the template have it.
+ */
+async function installJobQueueSchema(connectionString: string): Promise<void> {
+  const { runMigrations: migrateQueue, Logger } = await import('graphile-worker');
+  await migrateQueue({ connectionString, logger: new Logger(() => () => {}) });
 }
 
 /**

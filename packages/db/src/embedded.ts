@@ -24,12 +24,41 @@ export async function startEmbeddedPostgres(dir: string): Promise<{ url: string;
   });
   const fresh = !existsSync(join(dir, 'cluster', 'PG_VERSION'));
   if (fresh) await pg.initialise();
+  else await stopOrphanedServer(join(dir, 'cluster'));
   await pg.start();
   if (fresh) {
     await pg.createDatabase('plyr');
     writeFileSync(portFile, String(port));
   }
   return { url: `postgres://plyr:plyr@127.0.0.1:${port}/plyr`, stop: () => pg.stop() };
+}
+
+const ORPHAN_STOP_TIMEOUT_MS = 30_000;
+
+/**
+ * A host killed outright (SIGKILL, OOM) leaves its PostgreSQL child running on the data directory,
+ * and a new server refuses to start next to it. Nobody else uses this cluster, so that server is
+ * shut down (fast mode: it aborts open transactions, keeps everything committed) before starting.
+ */
+async function stopOrphanedServer(clusterDir: string): Promise<void> {
+  const pidFile = join(clusterDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isPostgres(pid)) return;
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + ORPHAN_STOP_TIMEOUT_MS;
+  while (isPostgres(pid)) {
+    if (Date.now() > deadline) throw new Error(`embedded PostgreSQL (pid ${pid}) left running by a previous process did not stop`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function isPostgres(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres');
+  } catch {
+    return false;
+  }
 }
 
 function freePort(): Promise<number> {

@@ -18,6 +18,7 @@ import { bucketForGate, findTrack, type TrackRow } from '../../src/tracks/index.
 export interface CoreFixture {
   services: Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger'>;
   db: DbHandle;
+  databaseUrl: string;
   storage: Storage;
   network: LocalAtprotoNetwork;
   artist: TestAccount;
@@ -46,6 +47,7 @@ export async function startCoreFixture(): Promise<CoreFixture> {
   return {
     services,
     db,
+    databaseUrl: database.url,
     storage,
     network,
     artist,
