@@ -7,6 +7,7 @@ import { healthRoutes } from './http/health.js';
 import { originPolicy } from './http/origins.js';
 import { rateLimits } from './http/rate-limit.js';
 import { requestLogging } from './http/request-logging.js';
+import { requestMetrics } from './http/request-metrics.js';
 import { securityHeaders } from './http/security-headers.js';
 import { keepVary, trpcHandler, trpcRequestGuard } from './http/trpc.js';
 import { authRoutes } from './http/auth-routes.js';
@@ -21,6 +22,7 @@ export function createApp(ctx: AppContext): Express {
   app.set('trust proxy', env.trustProxy);
 
   app.use(requestLogging(services.logger));
+  app.use(requestMetrics(services.metrics));
   app.use(securityHeaders(env));
   app.use(corsPolicy(allowedOrigin));
   app.use(csrfGuard(allowedOrigin, SESSION_COOKIE));

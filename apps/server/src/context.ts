@@ -8,6 +8,7 @@ import type { CoreConfig, Services } from '@plyr/core';
 import { createAuthService, createOAuthClient } from '@plyr/core/auth/index';
 import { createStorage, startEmbeddedS3, type StorageConfig } from '@plyr/core/storage/index';
 import { createSupporterService } from '@plyr/core/supporters/index';
+import { createMetrics } from '@plyr/core/metrics';
 import type { Env } from './env.js';
 import { startJobWorker } from './jobs.js';
 import { createLogger } from './logger.js';
@@ -60,6 +61,13 @@ export async function createAppContext(env: Env, options: AppContextOptions = {}
       maxUploadBytes: env.maxUploadBytes,
     };
     const db = dbHandle.db;
+    const metrics = createMetrics();
+    metrics.addScrapeGauge(
+      'plyr_postgres_connections',
+      "This process's PostgreSQL connections by state (active, idle, idle in transaction)",
+      ['state'],
+      () => postgresConnectionsByState(dbHandle),
+    );
     const supporters = createSupporterService({
       atprotofansUrl: env.atprotofansUrl,
       redis,
@@ -68,7 +76,7 @@ export async function createAppContext(env: Env, options: AppContextOptions = {}
     });
     const oauth = await createOAuthClient({ config, db, redis, logger });
     const auth = createAuthService({ db, oauth, logger });
-    const services: Services = { config, db, redis, storage, supporters, oauth, auth, logger };
+    const services: Services = { config, db, redis, storage, supporters, oauth, auth, logger, metrics };
     if (options.runWorker ?? env.workerEnabled) {
       // The queue lives in the database every mode has (the embedded server's URL included).
       const worker = await startJobWorker({ databaseUrl: dbHandle.url, deps: services });
@@ -89,6 +97,13 @@ export async function createAppContext(env: Env, options: AppContextOptions = {}
     await closeAll(closers);
     throw err;
   }
+}
+
+/** Read from the server, which sees this pool's connections by the application name createDb gives them. */
+async function postgresConnectionsByState(dbHandle: DbHandle): Promise<Array<{ labels: { state: string }; value: number }>> {
+  const rows = await dbHandle.sql<Array<{ state: string | null; n: number }>>`
+    select state, count(*)::int as n from pg_stat_activity where application_name = ${dbHandle.applicationName} group by state`;
+  return rows.map((r) => ({ labels: { state: r.state ?? 'unknown' }, value: r.n }));
 }
 
 async function closeAll(closers: Array<() => Promise<unknown> | unknown>): Promise<void> {

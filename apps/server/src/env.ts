@@ -81,6 +81,8 @@ const jwkSet = z.string().transform((v, ctx) => {
   }
 });
 
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
 const trustProxy = z.string().transform((v): boolean | number | string => {
   if (v === 'true') return true;
   if (v === 'false') return false;
@@ -123,6 +125,10 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Run the job worker inside the API process (default); set false when a separate `worker` runs. */
   WORKER_ENABLED: bool.default(true),
+  /** Prometheus `/metrics` listener; unset means none. */
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export type Env = ReturnType<typeof loadEnv>;
@@ -168,6 +174,11 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env) {
     fail(e.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID', 'required when S3_ENDPOINT is set');
   }
 
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT === e.PORT) fail('METRICS_PORT', 'must differ from PORT');
+  if (!LOOPBACK.test(e.METRICS_HOST) && !e.METRICS_TOKEN) {
+    fail('METRICS_HOST', 'a non-loopback metrics listener needs METRICS_TOKEN');
+  }
+
   const baseDir = source.INIT_CWD ?? process.cwd();
   return {
     appEnv: e.APP_ENV,
@@ -207,6 +218,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env) {
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     logLevel: e.LOG_LEVEL,
     workerEnabled: e.WORKER_ENABLED,
+    metrics: e.METRICS_PORT === undefined ? null : { port: e.METRICS_PORT, host: e.METRICS_HOST, token: e.METRICS_TOKEN ?? null },
     cookieSecure: !/^http:\/\/localhost(:\d+)?$/.test(e.FRONTEND_URL),
   };
 }

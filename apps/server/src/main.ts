@@ -8,7 +8,9 @@ const env = loadEnvOrExit();
 // Loaded after validation so a bad variable is reported before any heavy module loads.
 const { createAppContext } = await import('./context.js');
 const { createApp } = await import('./app.js');
+const { startMetricsServer } = await import('./metrics-server.js');
 const ctx = await createAppContext(env);
+const metricsServer = env.metrics ? await startMetricsServer({ metrics: ctx.services.metrics, ...env.metrics }) : null;
 const { logger } = ctx.services;
 const app = createApp(ctx);
 const server: Server = app.listen(env.port, env.host, () => {
@@ -31,6 +33,7 @@ async function shutdown(signal: string): Promise<void> {
     server.close(() => resolve());
     server.closeIdleConnections();
   });
+  await metricsServer?.close();
   await ctx.destroy();
   clearTimeout(deadline);
   process.exit(0);

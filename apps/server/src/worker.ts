@@ -10,12 +10,15 @@ if (!env.databaseUrl) {
 }
 // Loaded after validation so a bad variable is reported before any heavy module loads.
 const { createAppContext } = await import('./context.js');
+const { startMetricsServer } = await import('./metrics-server.js');
 const ctx = await createAppContext(env, { runWorker: true });
+const metricsServer = env.metrics ? await startMetricsServer({ metrics: ctx.services.metrics, ...env.metrics }) : null;
 ctx.services.logger.info('plyr worker running');
 let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
+  await metricsServer?.close();
   await ctx.destroy();
   process.exit(0);
 };

@@ -6,6 +6,7 @@ import type { CoreConfig } from './config.js';
 import type { Storage } from './storage/index.js';
 import type { SupporterService } from './supporters/index.js';
 import type { AuthService } from './auth/index.js';
+import type { Metrics } from './metrics.js';
 
 /** Everything a request handler may use; built once per process by the host. Jobs get narrower slices. */
 export interface Services {
@@ -17,4 +18,5 @@ export interface Services {
   oauth: NodeOAuthClient;
   auth: AuthService;
   logger: Logger;
+  metrics: Metrics;
 }

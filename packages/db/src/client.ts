@@ -15,6 +15,8 @@ export interface DbHandle {
   /** `postgres://…` actually in use (the embedded server's, when no URL was given). */
   url: string;
   embedded: boolean;
+  /** `application_name` of this pool's connections, unique per process, so its own use can be read from pg_stat_activity. */
+  applicationName: string;
   close(): Promise<void>;
 }
 
@@ -33,6 +35,8 @@ export interface CreateDbOptions {
 
 export const migrationsFolder = join(import.meta.dirname, '..', 'migrations');
 
+let poolsCreated = 0;
+
 export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle> {
   let url = options.url;
   let stopEmbedded: (() => Promise<void>) | undefined;
@@ -44,7 +48,9 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     url = embedded.url;
     stopEmbedded = embedded.stop;
   }
+  const applicationName = `plyr:${process.pid}:${++poolsCreated}`;
   const sql = postgres(url, {
+    connection: { application_name: applicationName },
     max: options.max ?? 10,
     connect_timeout: options.connectTimeoutSeconds ?? 5,
     idle_timeout: 30,
@@ -59,6 +65,7 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     sql,
     url,
     embedded: Boolean(stopEmbedded),
+    applicationName,
     async close() {
       await sql.end({ timeout: 5 });
       await stopEmbedded?.();

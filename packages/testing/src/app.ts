@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { createApp, createAppContext, loadEnv, type AppContext } from '@plyr/server';
+import { createApp, createAppContext, loadEnv, startMetricsServer, type AppContext } from '@plyr/server';
 import { createTestDatabase } from './database.js';
 import { createTestRedisUrl } from './redis.js';
 import { startTestS3 } from './s3.js';
@@ -85,6 +85,10 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
   const server: Server = await new Promise((resolve) => {
     const s = createApp(ctx).listen(port, '127.0.0.1', () => resolve(s));
   });
+  if (parsed.metrics) {
+    const metricsServer = await startMetricsServer({ metrics: ctx.services.metrics, ...parsed.metrics });
+    cleanups.push(() => metricsServer.close());
+  }
   return {
     url: `http://localhost:${port}`,
     ctx,

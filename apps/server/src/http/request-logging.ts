@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { urlExcerpt } from '../log-hygiene.js';
 
 declare module 'http' {
   interface IncomingMessage {
@@ -33,7 +34,7 @@ export function requestLogging(logger: Logger): RequestHandler {
       const status = res.statusCode;
       const line = {
         reqId: id,
-        req: { method: req.method, url: redactQuery(req.originalUrl) },
+        req: { method: req.method, url: urlExcerpt(req.originalUrl) },
         res: { statusCode: status },
         responseTime: Math.round(performance.now() - started),
         ...(res.writableFinished ? {} : { aborted: true }),
@@ -43,13 +44,4 @@ export function requestLogging(logger: Logger): RequestHandler {
     });
     next();
   };
-}
-
-/** Query strings can carry exchange tokens or OAuth codes; keep the parameter names only. */
-function redactQuery(url: string): string {
-  const q = url.indexOf('?');
-  if (q < 0) return url;
-  const params = new URLSearchParams(url.slice(q + 1));
-  const names = [...new Set(params.keys())].map((k) => `${k}=…`).join('&');
-  return `${url.slice(0, q)}?${names}`;
 }

@@ -92,6 +92,7 @@ describe('upload', () => {
       audioUrl: cdnUrl,
       fileType: 'mp3',
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      audioBlob: { $type: 'blob', ref: { $link: expect.any(String) }, mimeType: 'audio/mpeg', size: bytes.length },
     });
   });
 

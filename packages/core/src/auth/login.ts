@@ -1,6 +1,7 @@
 import { isAtprotoDid } from '@atproto/did';
 import { OAuthResolverError, type NodeOAuthClient } from '@atproto/oauth-client-node';
 import type { Db } from '@plyr/db';
+import { readCallbackParams } from './callback-params.js';
 import { isPendingState } from './oauth-stores.js';
 import { createExchangeToken, upsertUser } from './sessions.js';
 
@@ -60,15 +61,17 @@ export async function startLogin(oauth: NodeOAuthClient, input: string): Promise
 
 /**
  * Finishes the authorization (code exchange, OAuth session stored), records the user, and returns a
- * one-time exchange token for the frontend.
+ * one-time exchange token for the frontend. A callback that cannot be one of ours is `expired`
+ * before any query: its values never reach the database.
  */
 export async function completeLogin(
   oauth: NodeOAuthClient,
   db: Db,
-  params: URLSearchParams,
+  received: URLSearchParams,
 ): Promise<{ did: string; handle: string; exchangeToken: string }> {
-  const state = params.get('state');
-  if (!state) throw new LoginCallbackError('failed');
+  const params = readCallbackParams(received);
+  if (!params) throw new LoginCallbackError('expired');
+  const state = params.get('state')!;
   // Unknown or older than 10 minutes: the user took too long, or the URL was replayed.
   if (!(await isPendingState(db, state))) throw new LoginCallbackError('expired');
   let did: string;

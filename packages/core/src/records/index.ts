@@ -1,6 +1,7 @@
 export {
   buildTrackRecord,
   deleteTrackRecord,
+  getTrackRecord,
   newTrackRecordUri,
   putTrackRecord,
   RecordWriteError,
@@ -9,3 +10,4 @@ export {
   type TrackRecord,
   type TrackRecordInput,
 } from './track-record.js';
+export { audioBlobOf, uploadAudioBlob, type AudioBlobUpload, type AudioSource } from './audio-blob.js';

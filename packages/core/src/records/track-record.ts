@@ -1,4 +1,4 @@
-import { AtUri, type Agent } from '@atproto/api';
+import { AtUri, XRPCError, type Agent, type BlobRef } from '@atproto/api';
 import { TID } from '@atproto/common-web';
 
 /** The collection of a plyr track in its artist's repository. */
@@ -16,6 +16,8 @@ export interface TrackRecord {
   createdAt: string;
   /** Present only on gated tracks. */
   supportGate?: { type: 'any' };
+  /** The audio itself in the artist's repository (plyr.fm's lexicon): public tracks only, when the PDS took it. */
+  audioBlob?: BlobRef;
 }
 
 export interface TrackRecordInput {
@@ -25,6 +27,7 @@ export interface TrackRecordInput {
   fileType: string;
   createdAt: Date;
   supportGate: { type: 'any' } | null;
+  audioBlob: BlobRef | null;
 }
 
 /** The PDS refused or did not answer; the caller retries (a job step) rather than giving up. */
@@ -41,6 +44,8 @@ export function buildTrackRecord(input: TrackRecordInput): TrackRecord {
     fileType: input.fileType,
     createdAt: input.createdAt.toISOString(),
     ...(input.supportGate ? { supportGate: { type: input.supportGate.type } } : {}),
+    // A gated record never references the blob: the PDS serves any referenced blob to anyone.
+    ...(input.audioBlob && !input.supportGate ? { audioBlob: input.audioBlob } : {}),
   };
 }
 
@@ -60,6 +65,21 @@ export async function putTrackRecord(agent: Agent, uri: string, record: TrackRec
     return { uri: data.uri, cid: data.cid };
   } catch (cause) {
     throw new RecordWriteError(`could not write ${uri}`, { cause });
+  }
+}
+
+/** The record's current value; null when there is none. */
+export async function getTrackRecord(agent: Agent, uri: string): Promise<Record<string, unknown> | null> {
+  const at = new AtUri(uri);
+  try {
+    const { data } = await agent.com.atproto.repo.getRecord(
+      { repo: at.host, collection: TRACK_COLLECTION, rkey: at.rkey },
+      { signal: AbortSignal.timeout(RECORD_TIMEOUT_MS) },
+    );
+    return data.value as Record<string, unknown>;
+  } catch (cause) {
+    if (cause instanceof XRPCError && cause.error === 'RecordNotFound') return null;
+    throw new RecordWriteError(`could not read ${uri}`, { cause });
   }
 }
 

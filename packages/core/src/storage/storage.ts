@@ -51,6 +51,11 @@ export interface Storage {
   head(bucket: BucketName, key: string): Promise<StoredObject | null>;
   /** Bytes start..endInclusive (fewer when the object is shorter); StorageObjectNotFoundError if missing. */
   readRange(bucket: BucketName, key: string, start: number, endInclusive: number): Promise<Uint8Array>;
+  /**
+   * The whole object as a stream, read as the consumer pulls (never buffered); `signal` aborts the
+   * download. StorageObjectNotFoundError if missing.
+   */
+  openRead(bucket: BucketName, key: string, signal: AbortSignal): Promise<{ body: ReadableStream<Uint8Array>; size: number }>;
   /** Server-side copy; StorageObjectNotFoundError if the source is missing. */
   copy(from: { bucket: BucketName; key: string }, to: { bucket: BucketName; key: string }): Promise<void>;
   /** Succeeds whether or not the object exists. */
@@ -155,6 +160,17 @@ export function createStorage(config: StorageConfig): Storage {
       } catch (err) {
         // 416: the object ends before `start`, so there are no bytes in that range.
         if (httpStatusOf(err) === 416) return new Uint8Array(0);
+        if (isNoSuchKey(err)) throw new StorageObjectNotFoundError(bucketOf(bucket), key, { cause: err });
+        throw err;
+      }
+    },
+
+    async openRead(bucket, key, signal) {
+      try {
+        const out = await client.send(new GetObjectCommand({ Bucket: bucketOf(bucket), Key: key }), { abortSignal: signal });
+        if (!out.Body) throw new StorageObjectNotFoundError(bucketOf(bucket), key);
+        return { body: out.Body.transformToWebStream(), size: out.ContentLength ?? 0 };
+      } catch (err) {
         if (isNoSuchKey(err)) throw new StorageObjectNotFoundError(bucketOf(bucket), key, { cause: err });
         throw err;
       }

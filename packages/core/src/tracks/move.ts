@@ -29,12 +29,16 @@ export class TrackKeptChangingError extends Error {
 // Each pass re-reads the row; a gate or title change mid-pass just means another pass.
 const MAX_PASSES = 5;
 
-type MoveServices = Pick<Services, 'db' | 'storage' | 'auth' | 'config'>;
+type MoveServices = Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger'>;
 
 /**
  * Brings a track's storage and record in line with its row: the object in the bucket its gate
- * requires (copy → verify → switch → delete the source), then the record rewritten. Every step
- * re-checks the current state first, so running it again, after a crash at any point, converges.
+ * requires (copy → verify → switch → delete the source) and the record rewritten. A gated track's
+ * record is rewritten first, without the blob, so the PDS stops serving the audio before the bytes
+ * move (if the PDS cannot be written, the bytes still move and the job retries the record); a
+ * public track's record last, with a blob read from the public bucket once the audio is
+ * there. Every step re-checks the current state first, so running it again, after a crash at any
+ * point, converges.
  */
 export async function syncTrack(services: MoveServices, job: TrackMoveData, hooks: MoveHooks = {}): Promise<void> {
   await withTrackLock(services.db, job.trackId, async () => {
@@ -45,8 +49,21 @@ export async function syncTrack(services: MoveServices, job: TrackMoveData, hook
         await deleteAudioEverywhere(services, job.fileId, job.fileType);
         return;
       }
+      let recordWritten = row.recordCid !== null;
+      let recordFailure: unknown = null;
+      if (row.supportGate && !recordWritten) {
+        await hooks.beforeRecordWrite?.();
+        try {
+          if (!(await writeRecordOrGiveUp(services, row))) continue;
+          recordWritten = true;
+        } catch (err) {
+          // The PDS keeps serving the blob until a retry lands; the CDN must not wait for it too.
+          recordFailure = err;
+        }
+      }
       if (!(await settleStorage(services, row, hooks))) continue;
-      if (row.recordCid !== null) return;
+      if (recordFailure !== null) throw recordFailure;
+      if (recordWritten) return;
       await hooks.beforeRecordWrite?.();
       if (await writeRecordOrGiveUp(services, row)) return;
     }

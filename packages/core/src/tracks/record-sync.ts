@@ -1,20 +1,31 @@
 import { and, eq, isNotNull, isNull } from 'drizzle-orm';
 import { tracks } from '@plyr/db';
-import { buildTrackRecord, deleteTrackRecord, putTrackRecord } from '../records/index.js';
+import type { Agent, BlobRef } from '@atproto/api';
+import {
+  audioBlobOf,
+  buildTrackRecord,
+  deleteTrackRecord,
+  getTrackRecord,
+  putTrackRecord,
+  uploadAudioBlob,
+} from '../records/index.js';
 import type { Services } from '../services.js';
 import { recordAudioUrl } from './placement.js';
 import type { TrackRow } from './queries.js';
 
-type RecordServices = Pick<Services, 'auth' | 'db' | 'storage' | 'config'>;
+type RecordServices = Pick<Services, 'auth' | 'db' | 'storage' | 'config' | 'logger'>;
 
 /**
  * Writes the artist's `fm.plyr.track` record from this row (same rkey, original createdAt) and
  * marks it written, unless the title or gate changed meanwhile (then a later write follows).
- * Returns whether the stored record now matches the database.
+ * A public track's record also carries its audio as a blob, read from the public bucket (so its
+ * audio must be there); a gated one never does. Returns whether the stored record now matches the database.
  */
 export async function writeTrackRecord(services: RecordServices, row: TrackRow): Promise<boolean> {
-  if (!row.recordUri) throw new Error(`track ${row.id} has no record URI`);
+  const recordUri = row.recordUri;
+  if (!recordUri) throw new Error(`track ${row.id} has no record URI`);
   const agent = await services.auth.getAgent(row.artistDid);
+  const audioBlob = row.supportGate ? null : await publicAudioBlob(services, agent, { ...row, recordUri });
   const record = buildTrackRecord({
     title: row.title,
     artistHandle: row.artistHandle,
@@ -22,8 +33,9 @@ export async function writeTrackRecord(services: RecordServices, row: TrackRow):
     fileType: row.fileType,
     createdAt: row.recordCreatedAt,
     supportGate: row.supportGate,
+    audioBlob,
   });
-  const { cid } = await putTrackRecord(agent, row.recordUri, record);
+  const { cid } = await putTrackRecord(agent, recordUri, record);
   const marked = await services.db
     .update(tracks)
     .set({ recordCid: cid })
@@ -38,6 +50,31 @@ export async function writeTrackRecord(services: RecordServices, row: TrackRow):
   return marked.length > 0;
 }
 
-export async function deleteArtistTrackRecord(services: RecordServices, artistDid: string, recordUri: string): Promise<void> {
+/**
+ * The blob the record already references (a rewrite re-sends nothing), else a fresh upload streamed
+ * from the public bucket; null when the PDS refuses it (the record then carries `audioUrl` only).
+ */
+async function publicAudioBlob(
+  services: RecordServices,
+  agent: Agent,
+  row: TrackRow & { recordUri: string },
+): Promise<BlobRef | null> {
+  const current = audioBlobOf(await getTrackRecord(agent, row.recordUri), row.size);
+  if (current) return current;
+  const key = services.storage.audioKey(row.fileId, row.fileType);
+  const upload = await uploadAudioBlob(agent, {
+    size: row.size,
+    contentType: row.contentType,
+    open: async (signal) => (await services.storage.openRead('public', key, signal)).body,
+  });
+  if (upload.stored) return upload.blob;
+  services.logger.warn(
+    { trackId: row.id, size: upload.size, limit: upload.limit },
+    "the artist's PDS refused the audio blob (over its size limit); the record carries audioUrl only",
+  );
+  return null;
+}
+
+export async function deleteArtistTrackRecord(services: Pick<Services, 'auth'>, artistDid: string, recordUri: string): Promise<void> {
   await deleteTrackRecord(await services.auth.getAgent(artistDid), recordUri);
 }

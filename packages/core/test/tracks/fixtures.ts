@@ -9,6 +9,7 @@ import { newTrackRecordUri } from '../../src/records/index.js';
 import type { Services } from '../../src/services.js';
 import { createStorage, type Storage } from '../../src/storage/index.js';
 import { bucketForGate, findTrack, type TrackRow } from '../../src/tracks/index.js';
+import { createMetrics } from '../../src/metrics.js';
 
 /**
  * Core services over real Postgres, s3rver and a local PDS, for tests below the HTTP layer. The
@@ -16,7 +17,7 @@ import { bucketForGate, findTrack, type TrackRow } from '../../src/tracks/index.
  * end in apps/server/test/tracks).
  */
 export interface CoreFixture {
-  services: Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger'>;
+  services: Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger' | 'metrics'>;
   db: DbHandle;
   databaseUrl: string;
   storage: Storage;
@@ -41,6 +42,7 @@ export async function startCoreFixture(): Promise<CoreFixture> {
     db: db.db,
     storage,
     logger: pino({ enabled: false }),
+    metrics: createMetrics(),
     config: { publicUrl: PUBLIC_URL } as Services['config'],
     auth: { getAgent: async () => agent } as unknown as Services['auth'],
   };
@@ -113,4 +115,11 @@ export async function readRecord(f: CoreFixture, row: Pick<TrackRow, 'recordUri'
   const res = await fetch(`${f.network.pdsUrl}/xrpc/com.atproto.repo.getRecord?${params}`);
   if (res.status === 400) return null;
   return ((await res.json()) as { value: Record<string, unknown> }).value;
+}
+
+/** `com.atproto.sync.getBlob` from the artist's repository, unauthenticated (400 when the PDS serves no such blob). */
+export async function getBlob(f: CoreFixture, cid: string): Promise<{ status: number; bytes: Buffer }> {
+  const params = new URLSearchParams({ did: f.artist.did, cid });
+  const res = await fetch(`${f.network.pdsUrl}/xrpc/com.atproto.sync.getBlob?${params}`, { signal: AbortSignal.timeout(10_000) });
+  return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()) };
 }

@@ -11,10 +11,11 @@ import {
   STALLED_SYNC_AGE_MS,
   sweepAbandonedUploads,
   syncTrack,
+  writeTrackRecord,
   type MoveHooks,
   type TrackRow,
 } from '../../src/tracks/index.js';
-import { bucketsOf, PUBLIC_URL, putAudio, readRecord, seedTrack, startCoreFixture, type CoreFixture } from './fixtures.js';
+import { bucketsOf, getBlob, PUBLIC_URL, putAudio, readRecord, seedTrack, startCoreFixture, type CoreFixture } from './fixtures.js';
 
 /** The move, run directly: interrupted at each step, then run again, it always converges. */
 
@@ -43,24 +44,74 @@ const crashAt = (step: keyof MoveHooks): MoveHooks => ({
   },
 });
 
+/** A track as a settled public or gated one is: audio in place and its record written (with the blob when public). */
+async function publishedTrack(opts: { supportGate?: { type: 'any' } | null; bytes?: Buffer } = {}): Promise<TrackRow> {
+  const row = await seedTrack(f, opts);
+  expect(await writeTrackRecord(f.services, row)).toBe(true);
+  return (await findTrack(f.db.db, row.id))!;
+}
+
+const blobCidOf = (record: Record<string, unknown> | null) => (record?.audioBlob as { ref: { $link: string } }).ref.$link;
+
 describe('syncTrack', () => {
   for (const step of ['afterCopy', 'beforeDeleteSource', 'beforeRecordWrite'] as const) {
-    it(`converges when re-run after a crash at ${step} (public → gated)`, async () => {
-      const row = await seedTrack(f);
+    it(`converges when re-run after a crash at ${step} (public → gated), the blob withdrawn before any byte moves`, async () => {
+      const row = await publishedTrack();
+      const cid = blobCidOf(await readRecord(f, row));
       await setGate(row, true);
       await expect(syncTrack(f.services, jobFor(row), crashAt(step))).rejects.toThrow(`crash at ${step}`);
 
       const half = (await findTrack(f.db.db, row.id))!;
       // Never a state without the audio where the row points.
       expect(await bucketsOf(f, half)).toContain(half.bucket);
-      expect(half.moving).toBe(step !== 'beforeRecordWrite');
+      expect(half.moving).toBe(true);
+      const halfRecord = await readRecord(f, half);
+      if (step === 'beforeRecordWrite') {
+        // The first step of gating: nothing has moved and the public record still stands.
+        expect(half).toMatchObject({ bucket: 'public', recordCid: null });
+        expect(await bucketsOf(f, half)).toEqual(['public']);
+        expect(blobCidOf(halfRecord)).toBe(cid);
+      } else {
+        // The bytes are on their way, and the PDS already serves them no more.
+        expect(half.recordCid).not.toBeNull();
+        expect(halfRecord).toMatchObject({ supportGate: { type: 'any' } });
+        expect(halfRecord).not.toHaveProperty('audioBlob');
+        expect((await getBlob(f, cid)).status).toBe(400);
+      }
 
       await syncTrack(f.services, jobFor(row));
       const done = (await findTrack(f.db.db, row.id))!;
       expect(done).toMatchObject({ bucket: 'private', moving: false });
       expect(done.recordCid).not.toBeNull();
       expect(await bucketsOf(f, done)).toEqual(['private']);
-      expect(await readRecord(f, done)).toMatchObject({ audioUrl: `${PUBLIC_URL}/audio/${row.fileId}`, supportGate: { type: 'any' } });
+      const record = await readRecord(f, done);
+      expect(record).toMatchObject({ audioUrl: `${PUBLIC_URL}/audio/${row.fileId}`, supportGate: { type: 'any' } });
+      expect(record).not.toHaveProperty('audioBlob');
+      expect((await getBlob(f, cid)).status).toBe(400);
+    });
+
+    it(`converges when re-run after a crash at ${step} (gated → public), the blob uploaded once the bytes are public`, async () => {
+      const bytes = randomBytes(2_000);
+      const row = await publishedTrack({ supportGate: { type: 'any' }, bytes });
+      await setGate(row, false);
+      await expect(syncTrack(f.services, jobFor(row), crashAt(step))).rejects.toThrow(`crash at ${step}`);
+
+      const half = (await findTrack(f.db.db, row.id))!;
+      expect(await bucketsOf(f, half)).toContain(half.bucket);
+      expect(half.recordCid).toBeNull();
+      // Until the bytes are public the record stays the gated one, without a blob.
+      expect(await readRecord(f, half)).toMatchObject({ supportGate: { type: 'any' } });
+
+      await syncTrack(f.services, jobFor(row));
+      const done = (await findTrack(f.db.db, row.id))!;
+      expect(done).toMatchObject({ bucket: 'public', moving: false });
+      expect(await bucketsOf(f, done)).toEqual(['public']);
+      const record = await readRecord(f, done);
+      expect(record).not.toHaveProperty('supportGate');
+      expect(record).toMatchObject({ audioUrl: f.storage.cdnUrl(row.fileId, 'mp3'), audioBlob: { size: bytes.length } });
+      const served = await getBlob(f, blobCidOf(record));
+      expect(served.status).toBe(200);
+      expect(served.bytes.equals(bytes)).toBe(true);
     });
   }
 

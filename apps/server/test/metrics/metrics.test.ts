@@ -1,0 +1,94 @@
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, startTestApp, type TestApp } from '@plyr/testing';
+import { loadEnv } from '../../src/env.js';
+
+const TOKEN = 'metrics-token-0123456789';
+
+/** The value of one sample line `name{labels} value` of a Prometheus text page, 0 when absent. */
+function sample(page: string, name: string, labels: Record<string, string>): number {
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of page.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const inside = line.slice(name.length + 1, line.indexOf('}'));
+    const have = inside.split(',');
+    if (want.every((w) => have.includes(w))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return 0;
+}
+
+describe('Prometheus metrics on METRICS_PORT', () => {
+  let app: TestApp;
+  let metricsUrl: string;
+  const scrape = async () => {
+    const res = await fetch(metricsUrl, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    return res.text();
+  };
+
+  beforeAll(async () => {
+    const port = await freePort();
+    app = await startTestApp({ METRICS_PORT: String(port), METRICS_TOKEN: TOKEN });
+    metricsUrl = `http://127.0.0.1:${port}/metrics`;
+  });
+  afterAll(() => app?.close());
+
+  it('is not served on the public port', async () => {
+    expect((await fetch(`${app.url}/metrics`)).status).toBe(404);
+  });
+
+  it('asks for the bearer token when one is configured', async () => {
+    expect((await fetch(metricsUrl)).status).toBe(401);
+    expect((await fetch(metricsUrl, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(401);
+  });
+
+  it('counts requests by route label and status, with a duration histogram', async () => {
+    const before = await scrape();
+    const health = sample(before, 'plyr_http_requests_total', { route: '/health', method: 'GET', status: '200' });
+    const audio404 = sample(before, 'plyr_http_requests_total', { route: '/audio/:fileId', method: 'GET', status: '404' });
+    for (let i = 0; i < 3; i++) expect((await fetch(`${app.url}/health`)).status).toBe(200);
+    expect((await fetch(`${app.url}/audio/not-a-file-id`)).status).toBe(404);
+
+    // A request is counted when its response closes, just after the client has it.
+    await expect
+      .poll(async () => sample(await scrape(), 'plyr_http_requests_total', { route: '/health', method: 'GET', status: '200' }))
+      .toBe(health + 3);
+    const after = await scrape();
+    expect(sample(after, 'plyr_http_requests_total', { route: '/audio/:fileId', method: 'GET', status: '404' })).toBe(audio404 + 1);
+    expect(sample(after, 'plyr_http_request_duration_seconds_count', { route: '/health', method: 'GET' })).toBeGreaterThanOrEqual(health + 3);
+  });
+
+  it('labels unknown paths as one route, so callers cannot grow the page', async () => {
+    for (const path of ['/x1', '/x2', '/x3']) await fetch(`${app.url}${path}`);
+    await expect.poll(async () => sample(await scrape(), 'plyr_http_requests_total', { route: 'other', method: 'GET', status: '404' })).toBeGreaterThanOrEqual(3);
+    expect(await scrape()).not.toMatch(/route="\/x1"/);
+  });
+
+  it("reports this process's PostgreSQL connections", async () => {
+    await expect.poll(async () => (await scrape()).match(/^plyr_postgres_connections\{state="[a-z ]+"\} [1-9]/m)).toBeTruthy();
+  });
+
+  it('passes promtool check metrics', async () => {
+    const page = await scrape();
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: page, encoding: 'utf8' });
+    expect(check.error).toBeUndefined();
+    expect(check.stdout + check.stderr).toBe('');
+    expect(check.status).toBe(0);
+  });
+});
+
+describe('metrics configuration', () => {
+  it('keeps the listener on loopback unless a token guards it', () => {
+    expect(loadEnv({ METRICS_PORT: '9464' }).metrics).toEqual({ port: 9464, host: '127.0.0.1', token: null });
+    expect(() => loadEnv({ METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' })).toThrow(/METRICS_HOST: a non-loopback metrics listener needs METRICS_TOKEN/);
+    expect(loadEnv({ METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0', METRICS_TOKEN: TOKEN }).metrics?.host).toBe('0.0.0.0');
+    expect(loadEnv({}).metrics).toBeNull();
+  });
+
+  it('refuses a bad port, a port shared with the API, or a short token', () => {
+    expect(() => loadEnv({ METRICS_PORT: 'abc' })).toThrow(/METRICS_PORT/);
+    expect(() => loadEnv({ METRICS_PORT: '3000', PORT: '3000' })).toThrow(/METRICS_PORT: must differ from PORT/);
+    expect(() => loadEnv({ METRICS_PORT: '9464', METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/);
+  });
+});
