@@ -156,11 +156,18 @@ describe('two API instances and a worker', () => {
   it('each move job runs once, whichever instance enqueued it, even when both get the same change at once', async () => {
     const tracks = await Promise.all([0, 1, 2, 3].map((i) => uploadVia(on(i), { title: `Moved ${i}` })));
     const racing = tracks[0]!;
-    await Promise.all([
+    const updates = await Promise.all([
       ...tracks.map((t, i) => trpcMutation(on(i).url, 'tracks.update', { id: t.id, supportGate: { type: 'any' } }, artist.headers)),
       trpcMutation(on(1).url, 'tracks.update', { id: racing.id, supportGate: { type: 'any' } }, artist.headers),
     ]);
+    for (const u of updates) expect(u.status, u.text).toBe(200);
     for (const t of tracks) await eventually(`${t.id} settled`, () => settled(t.id), 30_000, 200);
+    // The worker reports each finished job in its log; the line may trail the row by a moment.
+    const reported = async () => {
+      const done = await moveJobsOf(tracks.map((t) => t.id));
+      return tracks.every((t) => done.some((j) => j.trackId === t.id && j.state === 'completed'));
+    };
+    await eventually('the worker reported every move', reported, 15_000, 200);
 
     const jobs = await moveJobsOf(tracks.map((t) => t.id));
     for (const t of tracks) {
