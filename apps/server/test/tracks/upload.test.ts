@@ -42,7 +42,7 @@ async function ticket(who: Caller, size: number, contentType = 'audio/mpeg') {
 const stagedExists = async (uploadId: string) => (await app.services.storage.head('private', `staging/${uploadId}`)) !== null;
 
 describe('upload', () => {
-  it('without Redis, moves the audio and rewrites the record on a gate change with the in-process queue', async () => {
+  it('without Redis, moves the audio and rewrites the record on a gate change (the queue is in PostgreSQL)', async () => {
     const track = await uploadTrack(app, artist, { title: 'No Redis' });
     const updated = ok(await mutate<Track>(app, artist, 'tracks.update', { id: track.id, supportGate: { type: 'any' } }));
     expect(updated.supportGate).toEqual({ type: 'any' });
