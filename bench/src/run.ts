@@ -43,6 +43,8 @@ function serverEnv(infra: BenchInfra, port: number): Record<string, string> {
     ...infra.s3Env,
     CDN_BASE_URL,
     ATPROTOFANS_URL: infra.atprotofans.url,
+    // The bench's viewers exist only at the stand-in atprotofans; there is no PLC directory to ask.
+    SUPPORTER_SOURCES: 'atprotofans',
     SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     DATA_DIR: join(infra.workDir, 'api-data'),
     LOG_LEVEL: 'info',

@@ -1,7 +1,7 @@
 import express, { type ErrorRequestHandler, type Express } from 'express';
-import { SESSION_COOKIE, viewerOf } from '@plyr/api';
 import type { AppContext } from './context.js';
 import { corsPolicy } from './http/cors.js';
+import { credentials } from './http/credentials.js';
 import { csrfGuard } from './http/csrf.js';
 import { healthRoutes } from './http/health.js';
 import { originPolicy } from './http/origins.js';
@@ -25,17 +25,10 @@ export function createApp(ctx: AppContext): Express {
   app.use(requestMetrics(services.metrics));
   app.use(securityHeaders(env));
   app.use(corsPolicy(allowedOrigin));
-  app.use(csrfGuard(allowedOrigin, SESSION_COOKIE));
   app.use(healthRoutes(services));
-  app.use(
-    rateLimits({
-      config: env.rateLimit,
-      trustProxy: env.trustProxy,
-      redis: services.redis,
-      logger: services.logger,
-      viewerOf: (req) => viewerOf(services, req),
-    }),
-  );
+  app.use(credentials(services));
+  app.use(csrfGuard(allowedOrigin));
+  app.use(rateLimits({ config: env.rateLimit, trustProxy: env.trustProxy, redis: services.redis, logger: services.logger }));
   app.use(authRoutes(services));
   app.use(audioRoutes(services));
   app.use('/trpc', trpcRequestGuard, keepVary, trpcHandler(services));

@@ -72,6 +72,13 @@ export async function createAppContext(env: Env, options: AppContextOptions = {}
       atprotofansUrl: env.atprotofansUrl,
       redis,
       cacheTtlSeconds: env.supporterCacheTtlSeconds,
+      sources: env.supporterSources,
+      attested: {
+        trustedBrokers: env.attestedTrustedBrokers,
+        plcUrl: env.plcUrl,
+        // Outside development, DID documents may not point the API at private or plain-http hosts.
+        ssrfProtection: env.appEnv !== 'development',
+      },
       logger,
     });
     const oauth = await createOAuthClient({ config, db, redis, logger });

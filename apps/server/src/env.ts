@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { isDid, SUPPORTER_SOURCE_NAMES, type SupporterSourceName } from '@plyr/core/supporters/index';
 
 /** The only reader of process.env: every variable of SPEC.md, validated once at start. */
 
@@ -81,6 +82,34 @@ const jwkSet = z.string().transform((v, ctx) => {
   }
 });
 
+const commaList = (v: string) => v.split(',').map((item) => item.trim()).filter(Boolean);
+
+const supporterSources = z.string().transform((v, ctx): SupporterSourceName[] => {
+  const names = commaList(v);
+  const unknown = names.find((name) => !SUPPORTER_SOURCE_NAMES.includes(name as SupporterSourceName));
+  if (names.length === 0 || unknown !== undefined || new Set(names).size !== names.length) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected distinct comma-separated names among ${SUPPORTER_SOURCE_NAMES.join(', ')}, got "${v}"`,
+    });
+    return z.NEVER;
+  }
+  return names as SupporterSourceName[];
+});
+
+const didList = z.string().transform((v, ctx) => {
+  const dids = commaList(v);
+  const bad = dids.find((did) => !isDid(did));
+  if (dids.length === 0 || bad !== undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected comma-separated did:plc / did:web DIDs, got "${bad ?? v}"` });
+    return z.NEVER;
+  }
+  return [...new Set(dids)];
+});
+
+/** broker.atmosphere.money, the broker plyr.fm trusts. */
+const DEFAULT_TRUSTED_BROKERS = ['did:plc:7srqsetux75b6flzbbyag2ro'];
+
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 const trustProxy = z.string().transform((v): boolean | number | string => {
@@ -112,6 +141,8 @@ const schema = z.object({
   PRESIGNED_URL_TTL_SECONDS: positiveInt(7 * 24 * 3600).default(300),
   ATPROTOFANS_URL: url.default('https://atprotofans.com'),
   SUPPORTER_CACHE_TTL_SECONDS: positiveInt(86_400).default(60),
+  SUPPORTER_SOURCES: supporterSources.default(['attested', 'atprotofans']),
+  ATTESTED_TRUSTED_BROKERS: didList.default(DEFAULT_TRUSTED_BROKERS),
   RATE_LIMIT_ENABLED: bool.default(true),
   RATE_LIMIT_DEFAULT: rateLimit.default({ limit: 100, windowMs: 60_000, text: '100/minute' }),
   RATE_LIMIT_AUTH: rateLimit.default({ limit: 10, windowMs: 60_000, text: '10/minute' }),
@@ -204,6 +235,8 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env) {
     presignTtlSeconds: e.PRESIGNED_URL_TTL_SECONDS,
     atprotofansUrl: e.ATPROTOFANS_URL,
     supporterCacheTtlSeconds: e.SUPPORTER_CACHE_TTL_SECONDS,
+    supporterSources: e.SUPPORTER_SOURCES,
+    attestedTrustedBrokers: e.ATTESTED_TRUSTED_BROKERS,
     rateLimit: {
       enabled: e.RATE_LIMIT_ENABLED,
       default: e.RATE_LIMIT_DEFAULT,

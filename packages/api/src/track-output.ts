@@ -1,6 +1,6 @@
 import { decideAccessMany, type AccessDecision } from '@plyr/core/access';
 import { playableAudioUrl, type TrackRow } from '@plyr/core/tracks/index';
-import type { InnerContext } from './trpc.js';
+import type { InnerContext } from './context.js';
 
 /** A track as every procedure returns it; never a database row. */
 export interface TrackOutput {

@@ -29,9 +29,18 @@ export interface CreateDbOptions {
   /** Seconds to wait for a connection before failing the query (a down database fails fast). */
   connectTimeoutSeconds?: number;
   runMigrations?: boolean;
-  /** A statement Postgres has not answered by then fails with QueryTimeoutError (default 5 s). */
-  queryTimeoutMs?: number;
+  /**
+   * Server-side `statement_timeout` (default 4 s; lock waits end at `lock_timeout`, 3 s). The
+   * client gives a statement 1 s more before it fails with QueryTimeoutError, for a server or
+   * route that stops answering at all; inside transactions too (deadline.ts).
+   */
+  statementTimeoutMs?: number;
 }
+
+/** How long a silent transaction may hold its locks and snapshot; above any track-lock section's work. */
+const IDLE_IN_TRANSACTION_TIMEOUT_MS = 5 * 60_000;
+/** Time for the server's own timeout answer to arrive before the client gives up on it. */
+const CLIENT_DEADLINE_MARGIN_MS = 1_000;
 
 export const migrationsFolder = join(import.meta.dirname, '..', 'migrations');
 
@@ -49,8 +58,15 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     stopEmbedded = embedded.stop;
   }
   const applicationName = `plyr:${process.pid}:${++poolsCreated}`;
+  const statementTimeoutMs = options.statementTimeoutMs ?? 4_000;
+  if (options.runMigrations ?? true) await runMigrations(url);
   const sql = postgres(url, {
-    connection: { application_name: applicationName },
+    connection: {
+      application_name: applicationName,
+      statement_timeout: statementTimeoutMs,
+      lock_timeout: Math.min(3_000, statementTimeoutMs),
+      idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    },
     max: options.max ?? 10,
     connect_timeout: options.connectTimeoutSeconds ?? 5,
     idle_timeout: 30,
@@ -58,8 +74,7 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     backoff: () => 0.25,
     onnotice: () => {},
   });
-  const db = drizzle(withQueryDeadline(sql, options.queryTimeoutMs ?? 5_000), { schema });
-  if (options.runMigrations ?? true) await runMigrations(db, url);
+  const db = drizzle(withQueryDeadline(sql, statementTimeoutMs + CLIENT_DEADLINE_MARGIN_MS), { schema });
   return {
     db,
     sql,
@@ -73,9 +88,17 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
   };
 }
 
-/** Our drizzle migrations, then the job queue's schema (`graphile_worker`), both idempotent. */
-export async function runMigrations(db: Db, url: string): Promise<void> {
-  await migrate(db, { migrationsFolder });
+/**
+ * On a connection of their own, without the pool's timeouts: a migration may rightly run for minutes.
+ * Ours first, then the job queue's schema (`graphile_worker`), both idempotent.
+ */
+export async function runMigrations(url: string): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await migrate(drizzle(sql), { migrationsFolder });
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
   await installJobQueueSchema(url);
 }
 

@@ -79,6 +79,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
     DATA_DIR: dataDir,
     LOG_LEVEL: 'info',
     ATPROTOFANS_URL: 'http://127.0.0.1:1',
+    // Most tests' viewers are made-up DIDs no directory knows; tests of attested.network name the sources they use.
+    SUPPORTER_SOURCES: 'atprotofans',
     ...env,
   });
   const ctx = await createAppContext(parsed, { logDestination, runWorker: options.runWorker });

@@ -1,5 +1,4 @@
 import { Router, type Response } from 'express';
-import { viewerOf } from '@plyr/api';
 import type { Services } from '@plyr/core';
 import { decideAccess } from '@plyr/core/access';
 import { findTrackByFileId } from '@plyr/core/tracks/index';
@@ -46,7 +45,8 @@ export function audioRoutes(services: Services): Router {
       }
 
       res.set('Cache-Control', GATED_CACHE);
-      const viewer = await viewerOf(services, req);
+      const { viewer, failure } = req.credential;
+      if (failure !== undefined) throw failure;
       const decision = await decideAccess(viewer?.did ?? null, track, services.supporters);
       switch (decision) {
         case 'login_required':

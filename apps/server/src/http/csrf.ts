@@ -1,25 +1,26 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { OriginPolicy } from './origins.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * A state-changing request that carries the session cookie and an Origin we do not allow is refused.
+ * A state-changing request that carries the session cookie is refused when its Origin is not
+ * allowed, or, with no Origin, when the browser's fetch metadata says it comes from another site.
  * SameSite=Lax already stops most of these; this also covers same-site subdomains and old browsers.
+ * Requests with neither header (non-browser clients) pass: they carry no cookie of ours in practice.
  */
-export function csrfGuard(allowed: OriginPolicy, cookieName: string): RequestHandler {
-  const cookiePattern = new RegExp(`(?:^|;\\s*)${cookieName}=`);
+export function csrfGuard(allowed: OriginPolicy): RequestHandler {
   return (req, res, next) => {
-    const origin = req.headers.origin;
-    if (
-      !SAFE_METHODS.has(req.method) &&
-      origin !== undefined &&
-      cookiePattern.test(req.headers.cookie ?? '') &&
-      !allowed(origin)
-    ) {
+    if (!SAFE_METHODS.has(req.method) && req.credential.hasSessionCookie && isCrossSite(req.headers, allowed)) {
       res.status(403).json({ error: { code: 'FORBIDDEN', message: 'Cross-site request refused' } });
       return;
     }
     next();
   };
+}
+
+function isCrossSite(headers: IncomingHttpHeaders, allowed: OriginPolicy): boolean {
+  if (headers.origin !== undefined) return !allowed(headers.origin);
+  return headers['sec-fetch-site'] === 'cross-site';
 }

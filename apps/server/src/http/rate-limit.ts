@@ -1,11 +1,11 @@
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { rateLimit, type Logger as LimiterLogger, type RateLimitRequestHandler, type Store } from 'express-rate-limit';
-import { getErrorShape, transformTRPCResponse, TRPCError } from '@trpc/server';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { appRouter, type RateLimitGroup } from '@plyr/api';
+import type { RateLimitGroup } from '@plyr/api';
 import type { Env, RateLimitRule } from '../env.js';
-import { clientKey, resolveClientKey, trpcCalls, type TrpcRequest, type ViewerLookup } from './rate-limit-charges.js';
+import { clientKey, trpcCallGroups } from './rate-limit-charges.js';
+import { refuseTrpc } from './trpc.js';
 import { createRateLimitStore, RateLimitStoreError, StoreOutage } from './rate-limit-store.js';
 
 export interface RateLimitDeps {
@@ -13,8 +13,6 @@ export interface RateLimitDeps {
   trustProxy: Env['trustProxy'];
   redis: Redis | null;
   logger: Logger;
-  /** The request's viewer (memoized per request), to key by credentials only when they are live. */
-  viewerOf: ViewerLookup;
 }
 
 interface GroupLimiter {
@@ -30,10 +28,9 @@ const GROUPS: readonly RateLimitGroup[] = ['default', 'auth', 'upload'];
  * never limited). `/trpc` pays one hit per call in its procedure's group, `/auth/*` one in `auth`,
  * everything else one in `default`. Disabled, it is an empty router.
  */
-export function rateLimits({ config, trustProxy, redis, logger, viewerOf }: RateLimitDeps): Router {
+export function rateLimits({ config, trustProxy, redis, logger }: RateLimitDeps): Router {
   const router = Router();
   if (!config.enabled) return router;
-  router.use(resolveClientKey(viewerOf));
   if (trustProxy === true) {
     logger.warn('TRUST_PROXY=true trusts every X-Forwarded-For hop: clients can choose their rate-limit key (set the hop count instead)');
   }
@@ -46,8 +43,8 @@ export function rateLimits({ config, trustProxy, redis, logger, viewerOf }: Rate
     },
     warn: (err, message) => logger.warn({ err }, message ?? 'rate limiter warning'),
   };
-  const trpcRequests = new WeakMap<Request, TrpcRequest | null>();
 
+  const trpcRequests = new WeakSet<Request>();
   const limiters = Object.fromEntries(
     GROUPS.map((group) => {
       const rule = config[group];
@@ -65,18 +62,18 @@ export function rateLimits({ config, trustProxy, redis, logger, viewerOf }: Rate
         store,
         passOnStoreError: true,
         logger: limiterLogger,
-        handler: (req, res) => tooManyRequests(res, group, rule, trpcRequests.get(req)),
+        handler: (req, res, next) => tooManyRequests(req, res, next, group, rule, trpcRequests.has(req)),
       });
       return [group, { store, limiter }];
     }),
   ) as Record<RateLimitGroup, GroupLimiter>;
 
   router.use('/trpc', (req, res, next) => {
-    const request = trpcCalls(req);
-    trpcRequests.set(req, request);
+    trpcRequests.add(req);
     // Malformed or over the batch cap: one default hit, and the batch guard behind refuses it.
-    const charges = new Map<RateLimitGroup, number>(request ? [] : [['default', 1]]);
-    for (const call of request?.calls ?? []) charges.set(call.group, (charges.get(call.group) ?? 0) + 1);
+    const groups = trpcCallGroups(req) ?? ['default'];
+    const charges = new Map<RateLimitGroup, number>();
+    for (const group of groups) charges.set(group, (charges.get(group) ?? 0) + 1);
     const handlers = [...charges].flatMap(([group, cost]) => charge(limiters[group], cost));
     runInOrder(handlers, req, res, (err) => next(err ?? 'router'));
   });
@@ -107,10 +104,13 @@ function charge({ store, limiter }: GroupLimiter, cost: number): RequestHandler[
   return [prepay, limiter];
 }
 
-/** Runs Express handlers one after another as a single one: `done` gets the first error, or nothing. */
+/**
+ * Runs Express handlers one after another as a single one: `done` gets the first error, or nothing.
+ * Once a group has refused the request, the groups after it are not charged.
+ */
 function runInOrder(handlers: RequestHandler[], req: Request, res: Response, done: (err?: unknown) => void): void {
   const step = (index: number) => (err?: unknown) => {
-    if (err) return done(err);
+    if (err || req.tooManyRequests) return done(err);
     const handler = handlers[index];
     if (!handler) return done();
     void handler(req, res, step(index + 1));
@@ -118,24 +118,28 @@ function runInOrder(handlers: RequestHandler[], req: Request, res: Response, don
   step(0)();
 }
 
+/**
+ * A refused /trpc request goes on to tRPC, which answers every call with TOO_MANY_REQUESTS in its own
+ * error shape (per call for a batch), so the SDK reads it like any error; the RateLimit headers are
+ * already set. A request tRPC would not run (malformed, over the batch cap, HEAD) is answered here.
+ */
 function tooManyRequests(
+  req: Request,
   res: Response,
+  next: NextFunction,
   group: RateLimitGroup,
   rule: RateLimitRule,
-  trpc: TrpcRequest | null | undefined,
+  trpc: boolean,
 ): void {
   const message = `Too many requests: the ${group} limit is ${rule.text}; retry in ${String(res.getHeader('Retry-After'))} s`;
-  res.status(429);
-  if (trpc === undefined) {
-    res.json({ error: { code: 'TOO_MANY_REQUESTS', message } });
+  if (!trpc) {
+    res.status(429).json({ error: { code: 'TOO_MANY_REQUESTS', message } });
     return;
   }
-  // The shape tRPC itself gives a TOO_MANY_REQUESTS error, per call for a batch, so the SDK reads it as one.
-  const config = appRouter._def._config;
-  const error = new TRPCError({ code: 'TOO_MANY_REQUESTS', message });
-  const calls = trpc?.calls ?? [{ path: '', type: 'unknown' as const }];
-  const shapes = calls.map(({ path, type }) => ({
-    error: getErrorShape({ config, error, type, path: path || undefined, input: undefined, ctx: undefined }),
-  }));
-  res.json(transformTRPCResponse(config, trpc?.batch ? shapes : shapes[0]!));
+  if (req.method === 'HEAD' || trpcCallGroups(req) === null) {
+    refuseTrpc(res, 429, 'TOO_MANY_REQUESTS', message);
+    return;
+  }
+  req.tooManyRequests = message;
+  next();
 }

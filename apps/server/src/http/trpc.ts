@@ -1,16 +1,41 @@
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { append as appendVary } from 'vary';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
-import { appRouter, createContext, MAX_BATCH_SIZE, MAX_BODY_BYTES } from '@plyr/api';
+import { TRPC_ERROR_CODES_BY_KEY, type TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import { appRouter, createContext, MAX_BATCH_SIZE, MAX_BODY_BYTES, type Context } from '@plyr/api';
 import type { Services } from '@plyr/core';
+import { sessionCookieOf } from './session-cookie.js';
+
+declare module 'http' {
+  interface IncomingMessage {
+    /** Set by the rate limiter when it refuses a /trpc request; tRPC answers every call with it. */
+    tooManyRequests?: string;
+  }
+}
+
+/**
+ * The procedure context of an HTTP request, from what the middleware before resolved (the credential,
+ * the request id and logger, a rate-limit refusal). Every adapter that runs procedures (tRPC, REST) uses it.
+ */
+export function requestContext(services: Services, req: Request, res: Response): Context {
+  return createContext({
+    services,
+    credential: req.credential,
+    requestId: req.id,
+    logger: req.log,
+    sessionCookie: sessionCookieOf(res, services.config.cookieSecure),
+    tooManyRequests: req.tooManyRequests,
+  });
+}
 
 /** Procedure paths of a /trpc request: `/a.b,c.d` → ['a.b', 'c.d']. */
 export function procedurePaths(path: string): string[] {
   return decodeURIComponent(path.replace(/^\/+/, '')).split(',').filter(Boolean);
 }
 
-function refuse(res: Response, status: number, code: string, message: string): void {
-  res.status(status).json({ error: { message, code: -32600, data: { code, httpStatus: status } } });
+/** An error in tRPC's wire shape, for requests refused before tRPC runs. */
+export function refuseTrpc(res: Response, status: number, code: TRPC_ERROR_CODE_KEY, message: string): void {
+  res.status(status).json({ error: { message, code: TRPC_ERROR_CODES_BY_KEY[code], data: { code, httpStatus: status } } });
 }
 
 /**
@@ -19,7 +44,7 @@ function refuse(res: Response, status: number, code: string, message: string): v
  */
 export const trpcRequestGuard: RequestHandler = (req, res, next) => {
   if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
-    refuse(res, 413, 'PAYLOAD_TOO_LARGE', `A request body may hold at most ${MAX_BODY_BYTES} bytes`);
+    refuseTrpc(res, 413, 'PAYLOAD_TOO_LARGE', `A request body may hold at most ${MAX_BODY_BYTES} bytes`);
     return;
   }
   let count: number;
@@ -29,7 +54,7 @@ export const trpcRequestGuard: RequestHandler = (req, res, next) => {
     count = Infinity;
   }
   if (count > MAX_BATCH_SIZE) {
-    refuse(res, 400, 'BAD_REQUEST', `A batch may hold at most ${MAX_BATCH_SIZE} calls`);
+    refuseTrpc(res, 400, 'BAD_REQUEST', `A batch may hold at most ${MAX_BATCH_SIZE} calls`);
     return;
   }
   next();
@@ -52,7 +77,7 @@ export function trpcHandler(services: Services): RequestHandler {
   return createExpressMiddleware({
     router: appRouter,
     maxBodySize: MAX_BODY_BYTES,
-    createContext: ({ req, res }) => createContext(services, { req, res, requestId: req.id, logger: req.log }),
+    createContext: ({ req, res }) => requestContext(services, req, res),
     onError({ error, ctx, req, path }) {
       // Client mistakes are answered, not logged; server faults are logged once, with the request id.
       if (error.code === 'INTERNAL_SERVER_ERROR' || error.code === 'SERVICE_UNAVAILABLE') {

@@ -24,6 +24,8 @@ describe('configuration validated at start', () => {
     [{ RATE_LIMIT_AUTH: 'ten per minute' }, 'RATE_LIMIT_AUTH'],
     [{ SESSION_ENCRYPTION_KEY: 'c2hvcnQ=' }, 'SESSION_ENCRYPTION_KEY'],
     [{ CORS_ORIGINS: 'https://plyr.fm/path' }, 'CORS_ORIGINS'],
+    [{ SUPPORTER_SOURCES: 'attested,patreon' }, 'SUPPORTER_SOURCES'],
+    [{ ATTESTED_TRUSTED_BROKERS: 'broker.atmosphere.money' }, 'ATTESTED_TRUSTED_BROKERS'],
   ])('%o stops the process with one line naming %s', (vars, name) => {
     const { status, stderr } = startWith(vars);
     expect(status).not.toBe(0);
@@ -63,5 +65,23 @@ describe('configuration validated at start', () => {
     expect(env.cookieSecure).toBe(true);
     expect(loadEnv({ FRONTEND_URL: 'http://localhost:5173' }).cookieSecure).toBe(false);
     expect(loadEnv({ FRONTEND_URL: 'http://localhost.evil.com' }).cookieSecure).toBe(true);
+  });
+
+  it('reads the supporter sources in order and the trusted brokers, with their defaults', () => {
+    expect(loadEnv({}).supporterSources).toEqual(['attested', 'atprotofans']);
+    expect(loadEnv({}).attestedTrustedBrokers).toEqual(['did:plc:7srqsetux75b6flzbbyag2ro']);
+    expect(loadEnv({ SUPPORTER_SOURCES: ' atprotofans , attested ' }).supporterSources).toEqual(['atprotofans', 'attested']);
+    expect(loadEnv({ SUPPORTER_SOURCES: 'atprotofans' }).supporterSources).toEqual(['atprotofans']);
+    const brokers = loadEnv({ ATTESTED_TRUSTED_BROKERS: 'did:plc:ewvi7nxzyoun6zhxrhs64oiz,did:web:broker.example.com' });
+    expect(brokers.attestedTrustedBrokers).toEqual(['did:plc:ewvi7nxzyoun6zhxrhs64oiz', 'did:web:broker.example.com']);
+  });
+
+  it.each([
+    [{ SUPPORTER_SOURCES: 'attested,attested' }, 'SUPPORTER_SOURCES'],
+    [{ SUPPORTER_SOURCES: ',' }, 'SUPPORTER_SOURCES'],
+    [{ ATTESTED_TRUSTED_BROKERS: 'did:plc:ewvi7nxzyoun6zhxrhs64oiz,did:plc:short' }, 'ATTESTED_TRUSTED_BROKERS'],
+    [{ ATTESTED_TRUSTED_BROKERS: ' , ' }, 'ATTESTED_TRUSTED_BROKERS'],
+  ])('refuses %o naming %s', (vars, name) => {
+    expect(() => loadEnv(vars)).toThrow(new RegExp(`^invalid environment: ${name}: `));
   });
 });

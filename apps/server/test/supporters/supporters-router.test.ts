@@ -36,8 +36,8 @@ describe('supporters router', () => {
   });
 
   it('answers yes and no from atprotofans', async () => {
-    expect(await call('supporters.check', { artistDid: artistA })).toMatchObject({ status: 200, body: { result: { data: { supporter: true } } } });
-    expect(await call('supporters.check', { artistDid: artistB })).toMatchObject({ status: 200, body: { result: { data: { supporter: false } } } });
+    expect(await call('supporters.check', { artistDid: artistA })).toMatchObject({ status: 200, body: { result: { data: { supporter: true, source: 'atprotofans' } } } });
+    expect(await call('supporters.check', { artistDid: artistB })).toMatchObject({ status: 200, body: { result: { data: { supporter: false, source: null } } } });
   });
 
   it('answers SERVICE_UNAVAILABLE, never false, when atprotofans fails', async () => {

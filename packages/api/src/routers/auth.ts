@@ -1,18 +1,13 @@
 import { TRPCError, type TRPCRouterRecord } from '@trpc/server';
-import type { CookieOptions, Response } from 'express';
 import { z } from 'zod';
-import { MAX_TOKEN_DAYS, MAX_TOKEN_NAME_LENGTH, SESSION_TTL_MS } from '@plyr/core/auth/index';
-import { protectedProcedure, publicProcedure, SESSION_COOKIE } from '../trpc.js';
+import { MAX_TOKEN_DAYS, MAX_TOKEN_NAME_LENGTH } from '@plyr/core/auth/index';
+import type { SessionCookie } from '../context.js';
+import { protectedProcedure, publicProcedure } from '../trpc.js';
 import { plainText } from '../inputs.js';
 
-/** SPEC.md cookie: HttpOnly, Secure unless the frontend is http://localhost, SameSite=Lax, Path=/, no Domain. */
-function sessionCookieOptions(secure: boolean): CookieOptions {
-  return { httpOnly: true, secure, sameSite: 'lax', path: '/' };
-}
-
-function requireResponse(res: Response | undefined): Response {
-  if (!res) throw new TRPCError({ code: 'BAD_REQUEST', message: 'cookie mode needs an HTTP request; use mode "token"' });
-  return res;
+function requireCookie(cookie: SessionCookie | null): SessionCookie {
+  if (!cookie) throw new TRPCError({ code: 'BAD_REQUEST', message: 'cookie mode needs an HTTP request; use mode "token"' });
+  return cookie;
 }
 
 const exchangeInput = z.object({
@@ -31,16 +26,13 @@ export const authRouter = {
     .meta({ rateLimitGroup: 'auth' })
     .input(exchangeInput)
     .mutation(async ({ ctx, input }) => {
-      const res = input.mode === 'cookie' ? requireResponse(ctx.res) : undefined;
+      const cookie = input.mode === 'cookie' ? requireCookie(ctx.sessionCookie) : undefined;
       const session = await ctx.services.auth.exchange(input.exchangeToken);
       if (!session) {
         throw new TRPCError({ code: 'UNAUTHORIZED', message: 'exchange token is unknown, expired or already used' });
       }
-      if (res) {
-        res.cookie(SESSION_COOKIE, session.sessionToken, {
-          ...sessionCookieOptions(ctx.services.config.cookieSecure),
-          maxAge: SESSION_TTL_MS,
-        });
+      if (cookie) {
+        cookie.set(session.sessionToken);
         return { did: session.did, handle: session.handle };
       }
       return { did: session.did, handle: session.handle, token: session.sessionToken };
@@ -51,7 +43,7 @@ export const authRouter = {
   /** Idempotent: ends the session if there is one, and always clears the cookie (a stale one included). */
   logout: publicProcedure.mutation(async ({ ctx }) => {
     if (ctx.viewer) await ctx.services.auth.logout(ctx.viewer);
-    ctx.res?.clearCookie(SESSION_COOKIE, sessionCookieOptions(ctx.services.config.cookieSecure));
+    ctx.sessionCookie?.clear();
     return { success: true as const };
   }),
 

@@ -14,13 +14,13 @@ const artistDidList = z
   .refine((dids) => dids.length <= MAX_ARTISTS_PER_CHECK, `at most ${MAX_ARTISTS_PER_CHECK} distinct artists`);
 
 export const supportersRouter = {
-  /** Is the viewer a supporter of this artist? Fails with SERVICE_UNAVAILABLE rather than guessing "no". */
+  /** Is the viewer a supporter of this artist, and which source proved it? SERVICE_UNAVAILABLE rather than a guessed "no". */
   check: protectedProcedure.input(z.object({ artistDid: did })).query(async ({ ctx, input }) => {
-    const outcome = await ctx.services.supporters.check(ctx.viewer.did, input.artistDid);
+    const { outcome, source } = await ctx.services.supporters.checkWithSource(ctx.viewer.did, input.artistDid);
     if (outcome === 'unavailable') {
       throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'Supporter validation is unavailable; try again shortly' });
     }
-    return { supporter: outcome === 'supporter' };
+    return { supporter: outcome === 'supporter', source };
   }),
 
   /** Which of these artists the viewer supports; artists whose check failed are listed apart, never as "no". */

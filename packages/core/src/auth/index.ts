@@ -12,7 +12,7 @@ import {
 } from './developer-tokens.js';
 import { completeLogin, startLogin } from './login.js';
 import { consumeExchangeToken, createAppSession, deleteAppSession, findUserHandle, hasLiveCredentials } from './sessions.js';
-import { resolveViewer, type Credentials, type Viewer } from './viewer.js';
+import { resolveCredential, resolveViewer, type Credentials, type ResolvedCredential, type Viewer } from './viewer.js';
 
 export { AtprotoSessionUnavailableError } from './agent.js';
 export { DecryptionError, decryptSecret, encryptSecret, randomToken, sha256Hex } from './crypto.js';
@@ -41,12 +41,14 @@ export {
 export { OAUTH_STATE_TTL_MS, PostgresSessionStore, PostgresStateStore } from './oauth-stores.js';
 export { createRequestLock, LockTimeoutError, type RequestLockOptions } from './request-lock.js';
 export { EXCHANGE_TOKEN_TTL_MS, SESSION_TOKEN_PREFIX, SESSION_TTL_MS } from './sessions.js';
-export type { Credentials, Viewer } from './viewer.js';
+export type { Credentials, ResolvedCredential, Viewer } from './viewer.js';
 
 /** Everything "who is this request" for the routes and routers. */
 export interface AuthService {
   /** Cookie first, then bearer; expired, revoked or unknown credentials → null. */
   resolveViewer(credentials: Credentials): Promise<Viewer | null>;
+  /** The same lookup for a request: never throws, a failed lookup is reported in `failure`. */
+  resolveCredential(credentials: Credentials): Promise<ResolvedCredential>;
   /** An Agent writing as `did` through its OAuth session; throws AtprotoSessionUnavailableError when there is none. */
   getAgent(did: string): Promise<Agent>;
   /** `/auth/start`: the authorization server URL to redirect to; throws LoginStartError. */
@@ -74,6 +76,7 @@ export interface AuthServiceDeps {
 export function createAuthService({ db, oauth, logger }: AuthServiceDeps): AuthService {
   return {
     resolveViewer: (credentials) => resolveViewer(db, credentials),
+    resolveCredential: (credentials) => resolveCredential(db, credentials),
     getAgent: (did) => getAgent(oauth, did),
     startLogin: (handle) => startLogin(oauth, handle),
     completeLogin: (params) => completeLogin(oauth, db, params),

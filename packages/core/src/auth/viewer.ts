@@ -35,3 +35,23 @@ export async function resolveViewer(db: Db, credentials: Credentials): Promise<V
   }
   return null;
 }
+
+/** What a request's credentials came to: resolved once per request, read by every layer. */
+export interface ResolvedCredential {
+  viewer: Viewer | null;
+  /** A bearer token sent without a session cookie and not live: presented on purpose, so an error rather than a quiet sign-out. */
+  deadBearer: boolean;
+  /** Set when the lookup itself failed (a backing store is down): who is asking cannot be told. */
+  failure?: unknown;
+}
+
+export async function resolveCredential(db: Db, credentials: Credentials): Promise<ResolvedCredential> {
+  if (!credentials.sessionToken && !credentials.bearerToken) return { viewer: null, deadBearer: false };
+  try {
+    const viewer = await resolveViewer(db, credentials);
+    // A stale cookie stays anonymous, so public pages still load after a session ends.
+    return { viewer, deadBearer: !viewer && !!credentials.bearerToken && !credentials.sessionToken };
+  } catch (failure) {
+    return { viewer: null, deadBearer: false, failure };
+  }
+}

@@ -2,17 +2,30 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
+import { SUPPORTER_SOURCE_NAMES, type SupporterSourceName } from './sources.js';
+
+/** A real answer: yes with the source that proved it, or no from every source. */
+export type CachedAnswer = { supporter: true; source: SupporterSourceName } | { supporter: false; source: null };
 
 /** Cached yes/no answers; misses, expiries and an unreachable store all read as `undefined`. */
 export interface SupportCache {
   /** One round trip for any number of keys. */
-  getMany(keys: readonly string[]): Promise<Array<boolean | undefined>>;
-  set(key: string, isSupporter: boolean): Promise<void>;
+  getMany(keys: readonly string[]): Promise<Array<CachedAnswer | undefined>>;
+  set(key: string, answer: CachedAnswer): Promise<void>;
 }
 
-/** `v1` lets a format change ship without reading old entries; `/` never occurs in a DID, so the pair is unambiguous. */
+/** `v2` (answers carry their source) ignores `v1` entries; `/` never occurs in a DID, so the pair is unambiguous. */
 export const supporterCacheKey = (supporterDid: string, artistDid: string) =>
-  `supporter:v1:${supporterDid}/${artistDid}`;
+  `supporter:v2:${supporterDid}/${artistDid}`;
+
+// Stored as the proving source's name, or `no`.
+const NO = 'no';
+const encode = (answer: CachedAnswer) => answer.source ?? NO;
+function decode(value: string | null | undefined): CachedAnswer | undefined {
+  if (value === NO) return { supporter: false, source: null };
+  const source = SUPPORTER_SOURCE_NAMES.find((name) => name === value);
+  return source ? { supporter: true, source } : undefined;
+}
 
 /** Bounds memory without Redis: ~80-byte keys, so about 3 MB at most. */
 const MEMORY_CACHE_MAX_ENTRIES = 10_000;
@@ -28,13 +41,13 @@ class RedisUnavailableError extends Error {
 }
 
 export function createMemorySupportCache(ttlMs: number): SupportCache {
-  const entries = new LRUCache<string, boolean>({ max: MEMORY_CACHE_MAX_ENTRIES, ttl: ttlMs });
+  const entries = new LRUCache<string, CachedAnswer>({ max: MEMORY_CACHE_MAX_ENTRIES, ttl: ttlMs });
   return {
     async getMany(keys) {
       return keys.map((key) => entries.get(key));
     },
-    async set(key, isSupporter) {
-      entries.set(key, isSupporter);
+    async set(key, answer) {
+      entries.set(key, answer);
     },
   };
 }
@@ -59,7 +72,7 @@ export function createRedisSupportCache(redis: Redis, ttlMs: number, logger: Log
     } catch (err) {
       if (healthy) {
         healthy = false;
-        logger.warn({ err }, 'supporter cache: redis unavailable, asking atprotofans directly until it returns');
+        logger.warn({ err }, 'supporter cache: redis unavailable, asking the sources directly until it returns');
       }
       return undefined;
     }
@@ -69,13 +82,10 @@ export function createRedisSupportCache(redis: Redis, ttlMs: number, logger: Log
     async getMany(keys) {
       if (keys.length === 0) return [];
       const values = await run(() => redis.mget(...keys));
-      return keys.map((_, i) => {
-        const value = values?.[i];
-        return value === '1' ? true : value === '0' ? false : undefined;
-      });
+      return keys.map((_, i) => decode(values?.[i]));
     },
-    async set(key, isSupporter) {
-      await run(() => redis.set(key, isSupporter ? '1' : '0', 'PX', ttlMs));
+    async set(key, answer) {
+      await run(() => redis.set(key, encode(answer), 'PX', ttlMs));
     },
   };
 }

@@ -2,8 +2,11 @@ export {
   createSupporterService,
   InvalidDidError,
   isDid,
+  type AttestedOptions,
+  type SupportAnswer,
   type SupportOutcome,
   type SupporterService,
   type SupporterServiceOptions,
 } from './service.js';
 export { AtprotofansError, type AtprotofansFailure } from './client.js';
+export { SUPPORTER_SOURCE_NAMES, type SupporterSourceName } from './sources.js';

@@ -1,18 +1,49 @@
 import { isAtprotoDid } from '@atproto/did';
 import type { Redis } from 'ioredis';
-import pMap from 'p-map';
 import { pino, type Logger } from 'pino';
-import { createMemorySupportCache, createRedisSupportCache, supporterCacheKey } from './cache.js';
-import { AtprotofansError, createAtprotofansClient } from './client.js';
+import { createAtprotofansSource } from './atprotofans-source.js';
+import { createRepoReader } from './attested/repo-reader.js';
+import { createAttestedSource } from './attested/source.js';
+import {
+  createMemorySupportCache,
+  createRedisSupportCache,
+  supporterCacheKey,
+  type CachedAnswer,
+} from './cache.js';
+import { createAtprotofansClient } from './client.js';
+import type { SourceAnswer, SupporterSource, SupporterSourceName } from './sources.js';
 
 export type SupportOutcome = 'supporter' | 'not_supporter' | 'unavailable';
+
+/** An outcome and, for a supporter, the source that proved it. */
+export interface SupportAnswer {
+  outcome: SupportOutcome;
+  source: SupporterSourceName | null;
+}
+
+export interface AttestedOptions {
+  /** DIDs of the payment brokers whose proofs count. */
+  trustedBrokers: readonly string[];
+  /** PLC directory for the viewers' and brokers' DID documents. */
+  plcUrl: string;
+  /** Contact only public https PDS hosts (production). */
+  ssrfProtection: boolean;
+  /** Budget for one viewer's whole attested check (default 3000). */
+  timeoutMs?: number;
+  /** Pages of 100 read per payment collection, newest first (default 5). */
+  maxPages?: number;
+}
 
 export interface SupporterServiceOptions {
   atprotofansUrl: string;
   /** null → in-process LRU cache (single instance only). */
   redis: Redis | null;
   cacheTtlSeconds: number;
-  /** Budget for one validation, retry included (default 3000). */
+  /** Asked in this order until one says yes (default: atprotofans alone). */
+  sources?: readonly SupporterSourceName[];
+  /** Required when `sources` lists `attested`. */
+  attested?: AttestedOptions;
+  /** Budget for one atprotofans validation, retry included (default 3000). */
   timeoutMs?: number;
   /** Upstream requests a batch may have open at once (default 8). */
   concurrency?: number;
@@ -22,9 +53,11 @@ export interface SupporterServiceOptions {
 
 export interface SupporterService {
   check(supporterDid: string, artistDid: string): Promise<SupportOutcome>;
-  /** Distinct artists checked concurrently; cache read in ONE round trip (MGET). */
+  /** As `check`, with the source that proved a supporter (null otherwise). */
+  checkWithSource(supporterDid: string, artistDid: string): Promise<SupportAnswer>;
+  /** Distinct artists checked together; cache read in ONE round trip (MGET). */
   resolveSupportedArtists(viewerDid: string, artistDids: readonly string[]): Promise<Map<string, SupportOutcome>>;
-  /** Upstream requests made so far (for tests/bench). */
+  /** Upstream HTTP requests made so far, every source counted (for tests/bench). */
   readonly upstreamRequests: number;
 }
 
@@ -48,45 +81,99 @@ function assertDid(value: string): void {
   if (!isDid(value)) throw new InvalidDidError(value);
 }
 
-const toOutcome = (isSupporter: boolean): SupportOutcome => (isSupporter ? 'supporter' : 'not_supporter');
+const fromCache = (cached: CachedAnswer): SupportAnswer => ({
+  outcome: cached.supporter ? 'supporter' : 'not_supporter',
+  source: cached.source,
+});
 
 export function createSupporterService(options: SupporterServiceOptions): SupporterService {
   if (!(options.cacheTtlSeconds > 0)) throw new RangeError('cacheTtlSeconds must be a positive number');
   const ttlMs = Math.max(1, Math.round(options.cacheTtlSeconds * 1000));
   const logger = options.logger ?? pino({ enabled: false });
   const concurrency = options.concurrency ?? 8;
+  const givenFetch = options.fetch ?? globalThis.fetch;
   let upstreamRequests = 0;
-  const client = createAtprotofansClient({
-    baseUrl: options.atprotofansUrl,
-    timeoutMs: options.timeoutMs ?? 3000,
-    fetch: options.fetch ?? globalThis.fetch,
-    onRequest: () => (upstreamRequests += 1),
-  });
+  const countingFetch: typeof fetch = (input, init) => {
+    upstreamRequests += 1;
+    return givenFetch(input, init);
+  };
+  const sources = buildSources(options, { concurrency, logger, fetch: countingFetch, onAtprotofansRequest: () => (upstreamRequests += 1) });
   const cache = options.redis
     ? createRedisSupportCache(options.redis, ttlMs, logger)
     : createMemorySupportCache(ttlMs);
-  const inFlight = new Map<string, Promise<SupportOutcome>>();
+  const inFlight = new Map<string, Promise<SupportAnswer>>();
 
-  // Concurrent callers for one pair share the first caller's work.
-  function singleFlight(key: string, work: () => Promise<SupportOutcome>): Promise<SupportOutcome> {
-    const existing = inFlight.get(key);
-    if (existing) return existing;
-    const flight = work().finally(() => inFlight.delete(key));
-    inFlight.set(key, flight);
-    return flight;
+  /** Each source in order is asked only about the artists no earlier source said yes to. */
+  async function askSources(viewerDid: string, artistDids: readonly string[]): Promise<Map<string, SupportAnswer>> {
+    const answers = new Map<string, SupportAnswer>();
+    const failedSomewhere = new Set<string>();
+    let pending = [...artistDids];
+    for (const source of sources) {
+      if (pending.length === 0) break;
+      const said = await source.supports(viewerDid, pending);
+      for (const artistDid of pending) {
+        const answer: SourceAnswer = said.get(artistDid) ?? 'failed';
+        if (answer === true) answers.set(artistDid, { outcome: 'supporter', source: source.name });
+        else if (answer === 'failed') failedSomewhere.add(artistDid);
+      }
+      pending = pending.filter((artistDid) => !answers.has(artistDid));
+    }
+    for (const artistDid of pending) {
+      // "No" only when every source answered no; one without an answer makes it unavailable.
+      answers.set(artistDid, { outcome: failedSomewhere.has(artistDid) ? 'unavailable' : 'not_supporter', source: null });
+    }
+    await Promise.all(
+      [...answers].map(([artistDid, answer]) =>
+        answer.outcome === 'unavailable'
+          ? undefined
+          : cache.set(
+              supporterCacheKey(viewerDid, artistDid),
+              answer.outcome === 'supporter' ? { supporter: true, source: answer.source! } : { supporter: false, source: null },
+            ),
+      ),
+    );
+    return answers;
   }
 
-  // Only real answers are cached; a failure is reported as such and the next call asks again.
-  async function askUpstream(supporterDid: string, artistDid: string, key: string): Promise<SupportOutcome> {
-    try {
-      const isSupporter = await client.validateSupporter(supporterDid, artistDid);
-      await cache.set(key, isSupporter);
-      return toOutcome(isSupporter);
-    } catch (err) {
-      if (!(err instanceof AtprotofansError)) throw err;
-      logger.warn({ err, supporterDid, artistDid }, 'atprotofans validation failed; answering unavailable');
-      return 'unavailable';
+  /** Concurrent callers for one pair share the first caller's work; a batch joins flights already under way. */
+  function singleFlight(viewerDid: string, artistDids: readonly string[]): Map<string, Promise<SupportAnswer>> {
+    const flights = new Map<string, Promise<SupportAnswer>>();
+    const fresh: string[] = [];
+    for (const artistDid of artistDids) {
+      const existing = inFlight.get(supporterCacheKey(viewerDid, artistDid));
+      if (existing) flights.set(artistDid, existing);
+      else fresh.push(artistDid);
     }
+    if (fresh.length === 0) return flights;
+    const work = askSources(viewerDid, fresh);
+    for (const artistDid of fresh) {
+      const key = supporterCacheKey(viewerDid, artistDid);
+      const flight = work.then((answers) => answers.get(artistDid)!).finally(() => inFlight.delete(key));
+      inFlight.set(key, flight);
+      flights.set(artistDid, flight);
+    }
+    return flights;
+  }
+
+  async function resolve(viewerDid: string, artistDids: readonly string[]): Promise<Map<string, SupportAnswer>> {
+    const cached = await cache.getMany(artistDids.map((artistDid) => supporterCacheKey(viewerDid, artistDid)));
+    const answers = new Map<string, SupportAnswer>();
+    const missed: string[] = [];
+    artistDids.forEach((artistDid, i) => {
+      const hit = cached[i];
+      if (hit) answers.set(artistDid, fromCache(hit));
+      else missed.push(artistDid);
+    });
+    const flights = [...singleFlight(viewerDid, missed)];
+    const flown = await Promise.all(flights.map(([, flight]) => flight));
+    flights.forEach(([artistDid], i) => answers.set(artistDid, flown[i]!));
+    return answers;
+  }
+
+  async function checkWithSource(supporterDid: string, artistDid: string): Promise<SupportAnswer> {
+    assertDid(supporterDid);
+    assertDid(artistDid);
+    return (await resolve(supporterDid, [artistDid])).get(artistDid)!;
   }
 
   return {
@@ -95,32 +182,50 @@ export function createSupporterService(options: SupporterServiceOptions): Suppor
     },
 
     async check(supporterDid, artistDid) {
-      assertDid(supporterDid);
-      assertDid(artistDid);
-      const key = supporterCacheKey(supporterDid, artistDid);
-      return singleFlight(key, async () => {
-        const [cached] = await cache.getMany([key]);
-        return cached === undefined ? askUpstream(supporterDid, artistDid, key) : toOutcome(cached);
-      });
+      return (await checkWithSource(supporterDid, artistDid)).outcome;
     },
+
+    checkWithSource,
 
     async resolveSupportedArtists(viewerDid, artistDids) {
       assertDid(viewerDid);
       const artists = [...new Set(artistDids)];
       artists.forEach(assertDid);
-      const keys = artists.map((artistDid) => supporterCacheKey(viewerDid, artistDid));
-      const cached = await cache.getMany(keys);
-      const outcomes = await pMap(
-        artists,
-        (artistDid, i) => {
-          const hit = cached[i];
-          if (hit !== undefined) return toOutcome(hit);
-          const key = keys[i] as string;
-          return singleFlight(key, () => askUpstream(viewerDid, artistDid, key));
-        },
-        { concurrency },
-      );
-      return new Map(artists.map((artistDid, i) => [artistDid, outcomes[i] as SupportOutcome]));
+      const answers = await resolve(viewerDid, artists);
+      return new Map(artists.map((artistDid) => [artistDid, answers.get(artistDid)!.outcome]));
     },
   };
+}
+
+interface SourceDeps {
+  concurrency: number;
+  logger: Logger;
+  fetch: typeof fetch;
+  onAtprotofansRequest: () => void;
+}
+
+function buildSources(options: SupporterServiceOptions, deps: SourceDeps): SupporterSource[] {
+  const names = options.sources ?? ['atprotofans'];
+  if (names.length === 0) throw new RangeError('at least one supporter source is needed');
+  return names.map((name): SupporterSource => {
+    if (name === 'atprotofans') {
+      const client = createAtprotofansClient({
+        baseUrl: options.atprotofansUrl,
+        timeoutMs: options.timeoutMs ?? 3000,
+        fetch: options.fetch ?? globalThis.fetch,
+        onRequest: deps.onAtprotofansRequest,
+      });
+      return createAtprotofansSource(client, deps.concurrency, deps.logger);
+    }
+    const attested = options.attested;
+    if (!attested) throw new RangeError('the attested source needs its options (trusted brokers, PLC URL)');
+    return createAttestedSource({
+      reader: createRepoReader({ plcUrl: attested.plcUrl, ssrfProtection: attested.ssrfProtection, fetch: deps.fetch }),
+      trustedBrokers: attested.trustedBrokers,
+      timeoutMs: attested.timeoutMs ?? 3000,
+      maxPages: attested.maxPages ?? 5,
+      concurrency: deps.concurrency,
+      logger: deps.logger,
+    });
+  });
 }

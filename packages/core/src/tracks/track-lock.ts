@@ -3,8 +3,11 @@ import type { Db } from '@plyr/db';
 
 /** First key of the two-int advisory lock: keeps plyr's track locks apart from any other user of the database. */
 const TRACK_LOCK_CLASS = 0x706c7972;
-/** Longest wait for another holder (a move step, a delete) before the caller gives up and retries later. */
-export const TRACK_LOCK_TIMEOUT = '30s';
+/**
+ * Longest wait for another holder (a move step, a delete) before the caller gives up and retries
+ * later; under the connection's statement_timeout (packages/db), which would end a longer wait anyway.
+ */
+export const TRACK_LOCK_TIMEOUT = '3s';
 
 /**
  * Runs `fn` while holding a Postgres advisory lock for this track, across every process on the

@@ -83,8 +83,8 @@ describe('answers', () => {
 
   it('stores one Redis entry per pair, keyed by DIDs only, expiring with the TTL', async () => {
     await service({ cacheTtlSeconds: 60 }).check(fan, artist);
-    expect(await redis.keys('*')).toEqual([`supporter:v1:${fan}/${artist}`]);
-    const pttl = await redis.pttl(`supporter:v1:${fan}/${artist}`);
+    expect(await redis.keys('*')).toEqual([`supporter:v2:${fan}/${artist}`]);
+    const pttl = await redis.pttl(`supporter:v2:${fan}/${artist}`);
     expect(pttl).toBeGreaterThan(55_000);
     expect(pttl).toBeLessThanOrEqual(60_000);
   });

@@ -22,6 +22,12 @@ export interface FaultProxy {
   /** Sockets open now, client side. */
   readonly openConnections: number;
   resetCounters(): void;
+  /**
+   * Turns the relay into `blackhole` the moment a client sends a statement whose SQL matches
+   * `pattern`, holding that statement back too (Postgres hangs in the middle of a transaction).
+   * Resolves once it happened; `setMode('up')` then delivers what was held, `refuse` drops it.
+   */
+  hangAt(pattern: RegExp): Promise<void>;
   setMode(mode: FaultMode): Promise<void>;
   close(): Promise<void>;
 }
@@ -43,24 +49,33 @@ class PostgresStatementCounter {
 
   constructor(private readonly onStatement: () => void) {}
 
-  push(chunk: Buffer): void {
+  /** Consumes a chunk; returns the SQL text of the simple queries (`Q`) and Parses (`P`) it completed. */
+  push(chunk: Buffer): string[] {
+    const texts: string[] = [];
     this.#pending = Buffer.concat([this.#pending, chunk]);
     for (;;) {
       if (!this.#startupDone) {
-        if (this.#pending.length < 8) return;
+        if (this.#pending.length < 8) return texts;
         const length = this.#pending.readInt32BE(0);
-        if (this.#pending.length < length) return;
+        if (this.#pending.length < length) return texts;
         const code = this.#pending.readInt32BE(4);
         this.#pending = this.#pending.subarray(length);
         // 80877103 is SSLRequest, 80877104 GSSENCRequest: the startup packet proper comes next.
         if (code !== 80877103 && code !== 80877104) this.#startupDone = true;
         continue;
       }
-      if (this.#pending.length < 5) return;
+      if (this.#pending.length < 5) return texts;
       const length = this.#pending.readInt32BE(1);
-      if (this.#pending.length < 1 + length) return;
+      if (this.#pending.length < 1 + length) return texts;
       const type = String.fromCharCode(this.#pending[0]!);
       if (type === 'Q' || type === 'E') this.onStatement();
+      const body = this.#pending.subarray(5, 1 + length);
+      // Q: the query text; P: the statement name, then the query text (both NUL-terminated).
+      if (type === 'Q') texts.push(body.toString('utf8', 0, body.indexOf(0)));
+      if (type === 'P') {
+        const start = body.indexOf(0) + 1;
+        texts.push(body.toString('utf8', start, body.indexOf(0, start)));
+      }
       this.#pending = this.#pending.subarray(1 + length);
     }
   }
@@ -78,6 +93,9 @@ export async function startFaultProxy(targetPort: number, targetHost = '127.0.0.
   let bytesToTarget = 0;
   let postgresStatements = 0;
   let connections = 0;
+  let hang: { pattern: RegExp; reached: () => void } | null = null;
+  /** Transform callbacks of statements held back by `hangAt`, released when the relay is up again. */
+  let held: Array<() => void> = [];
 
   const destroy = (link: Link) => {
     link.client.destroy();
@@ -110,7 +128,14 @@ export async function startFaultProxy(targetPort: number, targetHost = '127.0.0.
     const counter = new Transform({
       transform(chunk: Buffer, _enc, done) {
         bytesToTarget += chunk.length;
-        statements.push(chunk);
+        const texts = statements.push(chunk);
+        const trigger = hang;
+        if (trigger && texts.some((text) => trigger.pattern.test(text))) {
+          hang = null;
+          held.push(() => done(null, chunk));
+          void setMode('blackhole').then(trigger.reached);
+          return;
+        }
         done(null, chunk);
       },
     });
@@ -141,6 +166,24 @@ export async function startFaultProxy(targetPort: number, targetHost = '127.0.0.
       s.close(() => resolve());
     });
 
+  async function setMode(next: FaultMode): Promise<void> {
+    if (next === mode) return;
+    const previous = mode;
+    mode = next;
+    if (next === 'refuse') {
+      held = [];
+      for (const link of [...links]) destroy(link);
+      await unlisten();
+      return;
+    }
+    if (previous === 'refuse') await listen();
+    if (next === 'blackhole') for (const link of links) unwire(link);
+    else {
+      for (const link of links) wire(link);
+      for (const release of held.splice(0)) release();
+    }
+  }
+
   await listen();
   return {
     get port() {
@@ -163,19 +206,12 @@ export async function startFaultProxy(targetPort: number, targetHost = '127.0.0.
       postgresStatements = 0;
       connections = 0;
     },
-    async setMode(next) {
-      if (next === mode) return;
-      const previous = mode;
-      mode = next;
-      if (next === 'refuse') {
-        for (const link of [...links]) destroy(link);
-        await unlisten();
-        return;
-      }
-      if (previous === 'refuse') await listen();
-      if (next === 'blackhole') for (const link of links) unwire(link);
-      else for (const link of links) wire(link);
+    hangAt(pattern) {
+      return new Promise<void>((resolve) => {
+        hang = { pattern, reached: resolve };
+      });
     },
+    setMode,
     async close() {
       for (const link of [...links]) destroy(link);
       await unlisten();
