@@ -28,6 +28,8 @@ const CDN_BASE_URL = 'https://cdn.bench.plyr.invalid';
 const FRONTEND_ORIGIN = 'http://localhost:5173';
 /** High enough never to trip during a run, so the limiter's cost is measured with it on. */
 const UNTRIPPABLE_LIMIT = '9999999/minute';
+/** One key for every API process of a run: they are instances of one deployment. */
+const SESSION_ENCRYPTION_KEY = randomBytes(32).toString('base64');
 
 /** The API's environment: SPEC.md variables, production-like where the bench allows it. */
 function serverEnv(infra: BenchInfra, port: number): Record<string, string> {
@@ -38,14 +40,14 @@ function serverEnv(infra: BenchInfra, port: number): Record<string, string> {
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     FRONTEND_URL: FRONTEND_ORIGIN,
-    DATABASE_URL: infra.db.url,
+    DATABASE_URL: infra.serverDatabaseUrl,
     REDIS_URL: infra.redisUrl,
     ...infra.s3Env,
     CDN_BASE_URL,
     ATPROTOFANS_URL: infra.atprotofans.url,
     // The bench's viewers exist only at the stand-in atprotofans; there is no PLC directory to ask.
     SUPPORTER_SOURCES: 'atprotofans',
-    SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    SESSION_ENCRYPTION_KEY,
     DATA_DIR: join(infra.workDir, 'api-data'),
     LOG_LEVEL: 'info',
     RATE_LIMIT_ENABLED: 'true',
@@ -79,8 +81,7 @@ async function startKind(kind: ServerKind, name: string, infra: BenchInfra, opti
  * process (so caches are as warm as in production), or with --profile get one each, so every
  * profile shows one hot path.
  */
-async function runScenarios(ctx: BenchContext, scenarios: Scenario[]) {
-  const measured: Array<{ name: string; measurement: Measurement }> = [];
+async function runScenarios(ctx: BenchContext, scenarios: Scenario[], measured: Array<{ name: string; measurement: Measurement }>) {
   let shared: ServerProcess | null = null;
   const reportProfile = (name: string, measurement: Measurement) => {
     const profile = summarizeProfile(join(PROFILES_DIR, `${name}.cpuprofile`), measurement.window);
@@ -102,8 +103,9 @@ async function runScenarios(ctx: BenchContext, scenarios: Scenario[]) {
       } finally {
         if (ownProcess) await server.stop();
       }
-      const { load, skipped } = measurement;
-      console.log(skipped ? `skipped: ${skipped}` : `${load?.rps} req/s, p99 ${load?.p99Ms} ms (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+      const { load, skipped, latency } = measurement;
+      const figures = load ? `${load.rps} req/s, p99 ${load.p99Ms} ms` : `p99 ${latency?.p99Ms} ms`;
+      console.log(skipped ? `skipped: ${skipped}` : `${figures} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
       if (ownProcess && ctx.options.profile) reportProfile(scenario.name, measurement);
       measured.push({ name: scenario.name, measurement });
     }
@@ -135,8 +137,17 @@ async function main(): Promise<number> {
     const fixture = await seed(infra.db.db);
     infra.atprotofans.setSupporters(fixture.supporterPairs);
     console.log(`done (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-    const ctx: BenchContext = { options, fixture, infra, cdnBaseUrl: CDN_BASE_URL, frontendOrigin: FRONTEND_ORIGIN };
-    const reports = buildReports(await Promise.race([runScenarios(ctx, scenarios), interrupted]));
+    const measured: Array<{ name: string; measurement: Measurement }> = [];
+    const ctx: BenchContext = {
+      options,
+      fixture,
+      infra,
+      cdnBaseUrl: CDN_BASE_URL,
+      frontendOrigin: FRONTEND_ORIGIN,
+      rpsOf: (name) => measured.find((m) => m.name === name)?.measurement.load?.rps ?? null,
+      startApi: (name) => startKind('api', name, infra, options),
+    };
+    const reports = buildReports(await Promise.race([runScenarios(ctx, scenarios, measured), interrupted]));
 
     console.log(`\n${formatTable(reports)}\n`);
     const date = new Date().toISOString().slice(0, 10);

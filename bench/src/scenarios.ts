@@ -4,8 +4,11 @@ import type { LoadJob, LoadRequest, LoadResult } from './load/job.js';
 import { runLoad } from './load/client.js';
 import type { BenchOptions } from './options.js';
 import { probe, type Expectation } from './probe.js';
+import { audio, cookie } from './requests.js';
+import { wirePerRequest } from './wire.js';
 import type { ServerProcess } from './processes.js';
 import type { Fixture } from './seed.js';
+import { invalidation } from './invalidation.js';
 
 export type ServerKind = 'ceiling' | 'floor' | 'api';
 
@@ -17,6 +20,10 @@ export interface BenchContext {
   cdnBaseUrl: string;
   /** The frontend's origin, allowed by CORS. */
   frontendOrigin: string;
+  /** req/s of a scenario measured earlier in this run (the references run first), or null. */
+  rpsOf(name: string): number | null;
+  /** Another API process on the same database and Redis, for scenarios that need two; the caller stops it. */
+  startApi(name: string): Promise<ServerProcess>;
 }
 
 /** What one scenario measured; run.ts adds the ratios and verdicts. */
@@ -38,7 +45,34 @@ export interface Measurement {
     serverCpuUsPerRequest?: number;
     /** Server CPU time over wall time in the measured run: near 1 means the server's one core is the limit. */
     serverCpuShare?: number;
+    /** PostgreSQL statements (simple queries and extended-protocol executes) per request in the measured run. */
+    pgStatementsPerRequest?: number | null;
+    /** Redis commands per request in the measured run (INFO commandstats). */
+    redisCommandsPerRequest?: number | null;
+    /** The same by command name, largest first: which command a request costs. */
+    redisCommandsPerRequestByName?: Record<string, number>;
+    /** An open-loop scenario's schedule, in requests per second. */
+    offeredRps?: number;
+    /** Per kind of write, how long the other instance kept the old answer (ms). */
+    invalidation?: Record<string, InvalidationResult>;
   };
+  /** Latency when there is no load run (invalidation: the worst kind's). */
+  latency?: { p50Ms: number; p99Ms: number };
+  /** Failures when there is no load run (trials that never saw the new answer or saw a wrong one). */
+  errors?: number;
+}
+
+export interface InvalidationResult {
+  trials: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Median round trip of one poll of the other instance before the writes: the least any trial can measure. */
+  pollP50Ms: number;
+  /** Trials whose other instance gave neither the old nor the new answer, or kept the old one past the limit. */
+  failed: number;
+  /** Why the first failed trial failed. */
+  firstFailure?: string;
 }
 
 export interface Scenario {
@@ -57,10 +91,11 @@ const MEMORY_SETTLE_MS = 2_000;
 
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
-const cookie = (token: string) => ({ cookie: `session_id=${token}` });
-// GET only: autocannon's parser does not know a HEAD answer has no body, and waits for one.
-const audio = (fileIds: readonly string[], headers?: Record<string, string>): LoadRequest[] =>
-  fileIds.map((id) => ({ method: 'GET', path: `/audio/${id}`, ...(headers ? { headers } : {}) }));
+/** The open loop's cap on sockets: far above what 30 % of the floor needs, so the schedule, not the pool, sets the pace. */
+const OPEN_LOOP_MAX_CONNECTIONS = 200;
+/** `tracks-list-fixed-rate` offers this share of the same run's floor req/s. */
+const FIXED_RATE_SHARE_OF_FLOOR = 0.3;
+
 
 function tracksListRequest(ctx: BenchContext): LoadRequest {
   // The shape the SDK's batch link sends from the frontend's page load.
@@ -116,38 +151,61 @@ async function warmThenMeasure(
 ) {
   await runLoad({ ...job, durationSeconds: ctx.options.warmupSeconds });
   afterWarmUp?.();
+  const wireBefore = await ctx.infra.wire.read();
   const cpuBefore = srv.cpuSeconds();
   const startUs = monotonicUs();
   const load = await runLoad({ ...job, ...measured });
   const window = { startUs, endUs: monotonicUs() };
   const cpu = srv.cpuSeconds() - cpuBefore;
+  const wire = wirePerRequest(wireBefore, await ctx.infra.wire.read(), load.sent);
   return {
     load,
     window,
     serverCpuUsPerRequest: Math.round((cpu / load.requests) * 1e6),
     serverCpuShare: Math.round((cpu / load.seconds) * 100) / 100,
+    ...wire,
   };
 }
 
-/** A scenario that probes once, then measures one request list at full load. */
+/** A scenario that probes once, then measures one request list at full load (closed loop, 50 connections). */
 function throughput(
   name: string,
   server: ServerKind,
-  build: (ctx: BenchContext) => { requests: LoadRequest[]; expect: Expectation },
+  build: (ctx: BenchContext) => { requests: LoadRequest[]; expect: Expectation; client?: LoadJob['client'] },
 ): Scenario {
   return {
     name,
     server,
     async run(srv, ctx) {
-      const { requests, expect } = build(ctx);
+      const { requests, expect, client } = build(ctx);
       const wrong = await probe(srv.url, requests[0]!, expect);
       if (wrong) return { load: null, expectedStatuses: [expect.status], skipped: wrong };
-      const job = { url: srv.url, connections: ctx.options.connections, requests };
-      const { load, window, ...cpu } = await warmThenMeasure(srv, ctx, job, { durationSeconds: ctx.options.durationSeconds });
-      return { load, window, expectedStatuses: [expect.status], extra: cpu };
+      const job: LoadJob = { url: srv.url, connections: ctx.options.connections, requests, ...(client ? { client } : {}) };
+      const { load, window, ...extra } = await warmThenMeasure(srv, ctx, job, { durationSeconds: ctx.options.durationSeconds });
+      return { load, window, expectedStatuses: [expect.status], extra };
     },
   };
 }
+
+/**
+ * tracks.list at a fixed offered rate, open loop: the latency a page load sees on a server with
+ * headroom, which closed-loop p99 at saturation (set by Little's law) cannot show.
+ */
+const tracksListFixedRate: Scenario = {
+  name: 'tracks-list-fixed-rate',
+  server: 'api',
+  async run(srv, ctx) {
+    const floor = ctx.rpsOf('floor');
+    if (!floor) return { load: null, expectedStatuses: [200], skipped: 'no floor req/s in this run to set the rate from' };
+    const offeredRps = Math.max(1, Math.round(floor * FIXED_RATE_SHARE_OF_FLOOR));
+    const request = tracksListRequest(ctx);
+    const wrong = await probe(srv.url, request, { status: 200, body: checkTrackPage });
+    if (wrong) return { load: null, expectedStatuses: [200], skipped: wrong };
+    const job: LoadJob = { url: srv.url, client: 'undici', connections: OPEN_LOOP_MAX_CONNECTIONS, ratePerSecond: offeredRps, requests: [request] };
+    const { load, window, ...extra } = await warmThenMeasure(srv, ctx, job, { durationSeconds: ctx.options.durationSeconds });
+    return { load, window, expectedStatuses: [200], extra: { ...extra, offeredRps } };
+  },
+};
 
 const stampede: Scenario = {
   name: 'stampede',
@@ -166,13 +224,15 @@ const stampede: Scenario = {
     atprotofans.reset();
     atprotofans.setMode('slow', { delayMs: STAMPEDE_UPSTREAM_DELAY_MS });
     try {
+      const wireBefore = await ctx.infra.wire.read();
       const load = await runLoad({
         url: srv.url,
         connections: STAMPEDE_REQUESTS,
         amount: STAMPEDE_REQUESTS,
         requests: audio([fileId], cookie(ctx.fixture.sessions.stampede)),
       });
-      return { load, expectedStatuses: [307], extra: { upstreamRequests: atprotofans.requests } };
+      const wire = wirePerRequest(wireBefore, await ctx.infra.wire.read(), load.sent);
+      return { load, expectedStatuses: [307], extra: { upstreamRequests: atprotofans.requests, ...wire } };
     } finally {
       atprotofans.setMode('ok');
     }
@@ -214,7 +274,7 @@ const memory: Scenario = {
     const statuses = [...new Set(kinds.map((k) => k.expect(0).status))];
     const job: LoadJob = { url: srv.url, connections: ctx.options.connections, requests };
     let rssBeforeMb = 0;
-    const { load, window, ...cpu } = await warmThenMeasure(
+    const { load, window, ...measuredExtra } = await warmThenMeasure(
       srv,
       ctx,
       job,
@@ -227,7 +287,7 @@ const memory: Scenario = {
       window,
       expectedStatuses: statuses,
       requiredStatuses: statuses,
-      extra: { rssBeforeMb, rssAfterMb: srv.rssMb(), ...cpu },
+      extra: { rssBeforeMb, rssAfterMb: srv.rssMb(), ...measuredExtra },
     };
   },
 };
@@ -254,10 +314,19 @@ export const SCENARIOS: Scenario[] = [
     requests: audio(ctx.fixture.ownerGatedFileIds, cookie(ctx.fixture.sessions.owner)),
     expect: presignedRedirect(ctx, ctx.fixture.ownerGatedFileIds[0]!),
   })),
+  throughput('audio-head-supporter', 'api', (ctx) => ({
+    requests: audio(ctx.fixture.supportedGatedFileIds, cookie(ctx.fixture.sessions.supporter), 'HEAD'),
+    // An allowed HEAD answers 200 with no body (no presigning); 401 or 402 would mean the check failed.
+    expect: { status: 200 },
+    client: 'undici',
+  })),
   throughput('tracks-list', 'api', (ctx) => ({
     requests: [tracksListRequest(ctx)],
     expect: { status: 200, body: checkTrackPage },
   })),
+  tracksListFixedRate,
   stampede,
   memory,
+  // Last: it gates and deletes tracks, and starts a second API process.
+  invalidation,
 ];

@@ -3,6 +3,7 @@ import type { AppContext } from './context.js';
 import { corsPolicy } from './http/cors.js';
 import { credentials } from './http/credentials.js';
 import { csrfGuard } from './http/csrf.js';
+import { closeConnectionsWhileDraining, Draining } from './http/draining.js';
 import { healthRoutes } from './http/health.js';
 import { originPolicy } from './http/origins.js';
 import { rateLimits } from './http/rate-limit.js';
@@ -13,8 +14,14 @@ import { keepVary, trpcHandler, trpcRequestGuard } from './http/trpc.js';
 import { authRoutes } from './http/auth-routes.js';
 import { audioRoutes } from './http/audio.js';
 
+export interface AppOptions {
+  /** Shared with the shutdown sequence (main.ts), which starts it on SIGTERM. */
+  draining?: Draining;
+}
+
 /** The HTTP surface, in the order a request meets it. No `listen` here: tests mount it on port 0. */
-export function createApp(ctx: AppContext): Express {
+export function createApp(ctx: AppContext, options: AppOptions = {}): Express {
+  const draining = options.draining ?? new Draining();
   const { env, services } = ctx;
   const allowedOrigin = originPolicy(env);
   const app = express();
@@ -22,10 +29,11 @@ export function createApp(ctx: AppContext): Express {
   app.set('trust proxy', env.trustProxy);
 
   app.use(requestLogging(services.logger));
+  app.use(closeConnectionsWhileDraining(draining));
   app.use(requestMetrics(services.metrics));
   app.use(securityHeaders(env));
   app.use(corsPolicy(allowedOrigin));
-  app.use(healthRoutes(services));
+  app.use(healthRoutes(services, draining));
   app.use(credentials(services));
   app.use(csrfGuard(allowedOrigin));
   app.use(rateLimits({ config: env.rateLimit, trustProxy: env.trustProxy, redis: services.redis, logger: services.logger }));

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import { Redis } from 'ioredis';
@@ -9,6 +9,7 @@ import { createAuthService, createOAuthClient } from '@plyr/core/auth/index';
 import { createStorage, startEmbeddedS3, type StorageConfig } from '@plyr/core/storage/index';
 import { createSupporterService } from '@plyr/core/supporters/index';
 import { createMetrics } from '@plyr/core/metrics';
+import { prepareDataDir } from './data-dir.js';
 import type { Env } from './env.js';
 import { startJobWorker } from './jobs.js';
 import { createLogger } from './logger.js';
@@ -32,8 +33,8 @@ export async function createAppContext(env: Env, options: AppContextOptions = {}
   const logger = createLogger(env.logLevel, options.logDestination);
   const closers: Array<() => Promise<unknown> | unknown> = [];
   try {
-    mkdirSync(env.dataDir, { recursive: true });
-    const dbHandle: DbHandle = await createDb({ url: env.databaseUrl, dataDir: env.dataDir });
+    closers.push(await prepareDataDir(env, logger));
+    const dbHandle: DbHandle = await createDb({ url: env.databaseUrl, dataDir: env.dataDir, onNotice: (message) => logger.info(message) });
     closers.push(() => dbHandle.close());
 
     const redis = env.redisUrl ? await connectRedis(env.redisUrl, logger) : null;

@@ -156,6 +156,8 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Run the job worker inside the API process (default); set false when a separate `worker` runs. */
   WORKER_ENABLED: bool.default(true),
+  /** After SIGTERM, /ready fails but requests are served this long, so a balancer takes the instance out first. */
+  SHUTDOWN_DRAIN_SECONDS: z.coerce.number().min(0).max(300).default(5),
   /** Prometheus `/metrics` listener; unset means none. */
   METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
@@ -251,6 +253,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env) {
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     logLevel: e.LOG_LEVEL,
     workerEnabled: e.WORKER_ENABLED,
+    shutdownDrainMs: e.SHUTDOWN_DRAIN_SECONDS * 1000,
     metrics: e.METRICS_PORT === undefined ? null : { port: e.METRICS_PORT, host: e.METRICS_HOST, token: e.METRICS_TOKEN ?? null },
     cookieSecure: !/^http:\/\/localhost(:\d+)?$/.test(e.FRONTEND_URL),
   };

@@ -1,6 +1,7 @@
 // Job worker alone (no HTTP): run several of these to scale out move and record jobs.
 // Start API instances with WORKER_ENABLED=false when workers run separately.
 import { loadEnvOrExit } from './env.js';
+import { exitOnStartupError, listenError } from './startup-errors.js';
 
 const env = loadEnvOrExit();
 if (!env.databaseUrl) {
@@ -11,8 +12,13 @@ if (!env.databaseUrl) {
 // Loaded after validation so a bad variable is reported before any heavy module loads.
 const { createAppContext } = await import('./context.js');
 const { startMetricsServer } = await import('./metrics-server.js');
-const ctx = await createAppContext(env, { runWorker: true });
-const metricsServer = env.metrics ? await startMetricsServer({ metrics: ctx.services.metrics, ...env.metrics }) : null;
+const ctx = await createAppContext(env, { runWorker: true }).catch(exitOnStartupError);
+const metricsServer = env.metrics
+  ? await startMetricsServer({ metrics: ctx.services.metrics, ...env.metrics }).catch(async (err: unknown) => {
+      await ctx.destroy();
+      return exitOnStartupError(listenError(err, env.metrics!, { port: 'METRICS_PORT', host: 'METRICS_HOST' }));
+    })
+  : null;
 ctx.services.logger.info('plyr worker running');
 let stopping = false;
 const stop = async () => {

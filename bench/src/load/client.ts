@@ -9,7 +9,7 @@ export class LoadGeneratorError extends Error {
   override name = 'LoadGeneratorError';
 }
 
-/** Runs one job in a fresh autocannon process and returns its measurements. */
+/** Runs one job in a fresh load-generator process and returns its measurements. */
 export function runLoad(job: LoadJob): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const child = fork(WORKER, [], { execArgv: ['--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

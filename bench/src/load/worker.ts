@@ -1,46 +1,17 @@
-import autocannon from 'autocannon';
+import { autocannonLoad } from './autocannon.js';
 import type { LoadJob, LoadResult } from './job.js';
+import { undiciLoad } from './undici.js';
 
 /**
  * The load generator, in a process of its own so it never shares an event loop with a server under
  * test. Receives one LoadJob over IPC, answers with one LoadResult, exits.
  */
-async function fire(job: LoadJob): Promise<autocannon.Result> {
-  // The typings give the promise form no `stop`; at run time it is the instance, which has one.
-  const run = autocannon({
-    url: job.url,
-    connections: job.connections,
-    timeout: 10,
-    requests: job.requests.map((r) => ({ method: r.method, path: r.path, headers: r.headers ?? {} })),
-    ...(job.amount !== undefined ? { amount: job.amount } : { duration: job.durationSeconds ?? 10 }),
-  }) as unknown as autocannon.Instance & PromiseLike<autocannon.Result>;
-  if (job.maxSeconds !== undefined) setTimeout(() => run.stop(), job.maxSeconds * 1000).unref();
-  return run;
-}
-
-function summarize(result: autocannon.Result): LoadResult {
-  // The typings omit the per-status counts autocannon reports.
-  const stats = (result as unknown as { statusCodeStats: Record<string, { count: number }> }).statusCodeStats;
-  const statuses = Object.fromEntries(Object.entries(stats).map(([code, { count }]) => [code, count]));
-  const requests = Object.values(statuses).reduce((a, b) => a + b, 0);
-  const seconds = (new Date(result.finish).getTime() - new Date(result.start).getTime()) / 1000;
-  return {
-    requests,
-    seconds,
-    rps: Math.round(requests / seconds),
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    maxMs: result.latency.max,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    statuses,
-  };
-}
+const fire = (job: LoadJob): Promise<LoadResult> => (job.client === 'undici' ? undiciLoad(job) : autocannonLoad(job));
 
 // The runner went away (interrupted): stop firing at once.
 process.once('disconnect', () => process.exit(0));
 
 process.once('message', async (job: LoadJob) => {
   const result = await fire(job);
-  process.send!(summarize(result), () => process.exit(0));
+  process.send!(result, () => process.exit(0));
 });

@@ -1,8 +1,8 @@
 import express from 'express';
-import { viewerOf } from '@plyr/api';
 import { createAppContext, loadEnv } from '@plyr/server';
 // The product's own middleware factories, so the floor can never drift from the product's configuration.
 import { corsPolicy } from '../../../apps/server/src/http/cors.js';
+import { credentials } from '../../../apps/server/src/http/credentials.js';
 import { originPolicy } from '../../../apps/server/src/http/origins.js';
 import { rateLimits } from '../../../apps/server/src/http/rate-limit.js';
 import { securityHeaders } from '../../../apps/server/src/http/security-headers.js';
@@ -21,16 +21,9 @@ app.disable('x-powered-by');
 app.set('trust proxy', env.trustProxy);
 app.use(securityHeaders(env));
 app.use(corsPolicy(originPolicy(env)));
-// As apps/server/src/app.ts mounts it.
-app.use(
-  rateLimits({
-    config: env.rateLimit,
-    trustProxy: env.trustProxy,
-    redis: ctx.services.redis,
-    logger: ctx.services.logger,
-    viewerOf: (req) => viewerOf(ctx.services, req),
-  }),
-);
+// As apps/server/src/app.ts mounts them: the limiter keys by the credential resolved here (none, on the floor's requests).
+app.use(credentials(ctx.services));
+app.use(rateLimits({ config: env.rateLimit, trustProxy: env.trustProxy, redis: ctx.services.redis, logger: ctx.services.logger }));
 app.get('/audio/:fileId', (req, res) => {
   res.redirect(307, `${cdnBaseUrl}/audio/${req.params.fileId}.mp3`);
 });

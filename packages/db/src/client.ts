@@ -35,6 +35,8 @@ export interface CreateDbOptions {
    * route that stops answering at all; inside transactions too (deadline.ts).
    */
   statementTimeoutMs?: number;
+  /** Told what the embedded PostgreSQL changed on the machine to run (e.g. a directory's permissions). */
+  onNotice?: (message: string) => void;
 }
 
 /** How long a silent transaction may hold its locks and snapshot; above any track-lock section's work. */
@@ -53,7 +55,7 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     const dir = join(options.dataDir ?? '.data', 'postgres');
     mkdirSync(dir, { recursive: true });
     const { startEmbeddedPostgres } = await importWithoutSignalHooks(() => import('./embedded.js'));
-    const embedded = await startEmbeddedPostgres(dir);
+    const embedded = await startEmbeddedPostgres(dir, options.onNotice);
     url = embedded.url;
     stopEmbedded = embedded.stop;
   }

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { Services } from '@plyr/core';
+import type { Draining } from './draining.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -10,13 +11,21 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   ]);
 }
 
-/** `/health`: the process answers. `/ready`: its dependencies answer too (load balancers use this). */
-export function healthRoutes(services: Services): Router {
+/**
+ * `/health`: the process answers. `/ready`: its dependencies answer too and it is not shutting down
+ * (load balancers use this).
+ */
+export function healthRoutes(services: Services, draining: Draining): Router {
   const router = Router();
   router.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
   router.get('/ready', async (_req, res) => {
+    if (draining.active) {
+      res.locals.intended5xx = true;
+      res.status(503).json({ status: 'draining', checks: {}, failed: [] });
+      return;
+    }
     const checks: Record<string, () => Promise<unknown>> = {
       postgres: () => services.db.execute('select 1'),
       storage: () => services.storage.ping(),

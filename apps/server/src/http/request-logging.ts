@@ -39,7 +39,8 @@ export function requestLogging(logger: Logger): RequestHandler {
         responseTime: Math.round(performance.now() - started),
         ...(res.writableFinished ? {} : { aborted: true }),
       };
-      if (status >= 500) logger.error(line, 'request failed');
+      // A 5xx marked intended (a draining instance's /ready) is the answer wanted, not a failure.
+      if (status >= 500 && res.locals.intended5xx !== true) logger.error(line, 'request failed');
       else logger.info(line, 'request completed');
     });
     next();

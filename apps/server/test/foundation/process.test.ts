@@ -1,51 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, freePort } from '@plyr/testing';
+import { removeTempDirs, startServer, tempDir, waitForHealth } from './server-process.js';
 
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'main.ts');
-const dirs: string[] = [];
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'plyr-proc-'));
-  // The embedded PostgreSQL runs as its own system user when we are root; it must reach the folder.
-  chmodSync(dir, 0o755);
-  dirs.push(dir);
-  return dir;
-}
-
-function startServer(env: Record<string, string>): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
-  let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited, output: () => output };
-}
-
-async function waitForHealth(url: string, timeoutMs = 20_000): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < timeoutMs) {
-    try {
-      if ((await fetch(`${url}/health`)).status === 200) return Date.now() - started;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no /health 200 within ${timeoutMs} ms`);
-}
-
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(removeTempDirs);
 
 describe('the process', () => {
   it('finishes a request in flight when SIGTERM arrives, then exits 0', async () => {
@@ -74,6 +35,30 @@ describe('the process', () => {
       });
       expect(await response).toBe(401);
       expect(await server.exited).toBe(0);
+    } finally {
+      server.child.kill('SIGKILL');
+      await database.drop();
+    }
+  });
+
+  it('on SIGTERM reports not ready at once and keeps serving new requests through the drain, then exits 0', { timeout: 240_000 }, async () => {
+    const database = await createTestDatabase();
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const server = startServer({ PORT: String(port), DATABASE_URL: database.url, DATA_DIR: tempDir(), SHUTDOWN_DRAIN_SECONDS: '4' });
+    try {
+      await waitForHealth(url, 150_000);
+      expect((await fetch(`${url}/ready`)).status).toBe(200);
+      server.child.kill('SIGTERM');
+      await expect.poll(async () => (await fetch(`${url}/ready`)).status, { timeout: 10_000, interval: 50 }).toBe(503);
+      expect(await (await fetch(`${url}/ready`)).json()).toMatchObject({ status: 'draining' });
+      // A request that arrives during the drain is answered, and its connection closed behind it.
+      const list = await fetch(`${url}/trpc/tracks.list?input=${encodeURIComponent('{"limit":5}')}`);
+      expect(list.status).toBe(200);
+      expect(list.headers.get('connection')).toBe('close');
+      expect(server.child.exitCode).toBeNull();
+      expect(await server.exited).toBe(0);
+      expect(server.output()).toMatch(/drained: closing the listener/);
     } finally {
       server.child.kill('SIGKILL');
       await database.drop();

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSupporterService, type SupporterService, type SupporterServiceOptions } from '@plyr/core/supporters/index';
 import {
   createTestRedisUrl,
+  didForTest,
   startFakeAtprotofans,
   startTestApp,
   type FakeAtprotofans,
@@ -238,6 +239,32 @@ describe('attested.network payment proofs', () => {
     expect(await guarded.check(payer.did, artist.did)).toBe('unavailable');
     await redis.flushdb();
     expect(await service().check(payer.did, artist.did)).toBe('supporter');
+  });
+
+  it('reads the payment records page by page, newest first, up to its bound', async () => {
+    const payer = await newSupporter();
+    await pay(payer, artist);
+    // 150 newer payments to someone else push the artist's onto the second page of 100.
+    await payer.agent.com.atproto.repo.applyWrites({
+      repo: payer.did,
+      writes: Array.from({ length: 150 }, (_, i) => ({
+        $type: 'com.atproto.repo.applyWrites#create' as const,
+        collection: ONE_TIME,
+        value: { $type: ONE_TIME, subject: otherArtist.did, amount: 100, currency: 'EUR', txnid: `tip-${i}`, createdAt: new Date().toISOString() },
+      })),
+    });
+    const attested = { trustedBrokers: [broker.did], plcUrl: network.plcUrl, ssrfProtection: false };
+    expect(await service({ attested: { ...attested, maxPages: 1 } }).check(payer.did, artist.did)).toBe('not_supporter');
+    await redis.flushdb();
+    expect(await service({ attested: { ...attested, maxPages: 2 } }).check(payer.did, artist.did)).toBe('supporter');
+  });
+
+  it('a DID the directory does not know has no payment records: a no, and atprotofans decides', async () => {
+    const unknown = didForTest('registered nowhere');
+    expect(await service().checkWithSource(unknown, artist.did)).toEqual({ outcome: 'not_supporter', source: null });
+    await redis.flushdb();
+    fans.addSupporter(unknown, artist.did);
+    expect(await service().checkWithSource(unknown, artist.did)).toEqual({ outcome: 'supporter', source: 'atprotofans' });
   });
 
   it('caches the answer with its source, shared by a second instance', async () => {

@@ -12,11 +12,17 @@ import { spawnTs, type ChildHandle } from '../../reliability/support/child.js';
 const SRC = resolve(fileURLToPath(import.meta.url), '../../../../src');
 /** Old-space cap of each process; the API needs well under half of it. */
 export const HEAP_CAP_MB = 192;
+/** How long a process may take to start. */
+export const START_TIMEOUT_MS = 150_000;
 
 export interface ApiInstance {
   name: string;
   url: string;
+  port: number;
+  /** The running process; replaced when the instance is started again. */
   process: ChildHandle;
+  /** What it was started with, to start it again the same way. */
+  env: Record<string, string>;
 }
 
 /**
@@ -66,11 +72,10 @@ export async function startCluster(extraEnv: Record<string, string>): Promise<Cl
     NODE_OPTIONS: `--max-old-space-size=${HEAP_CAP_MB}`,
     ...extraEnv,
   };
-  const api = (name: string, port: number): ApiInstance => ({
-    name,
-    url: `http://localhost:${port}`,
-    process: spawnTs(join(SRC, 'main.ts'), { ...env, PORT: String(port), DATA_DIR: dataDir() }),
-  });
+  const api = (name: string, port: number): ApiInstance => {
+    const own = { ...env, PORT: String(port), DATA_DIR: dataDir() };
+    return { name, url: `http://localhost:${port}`, port, env: own, process: startApi(own) };
+  };
   const a = api('A', portA);
   const b = api('B', portB);
   const worker = spawnTs(join(SRC, 'worker.ts'), { ...env, DATA_DIR: dataDir() });
@@ -87,15 +92,21 @@ export async function startCluster(extraEnv: Record<string, string>): Promise<Cl
   };
   try {
     await Promise.all([
-      a.process.waitForLine(/plyr API listening/),
-      b.process.waitForLine(/plyr API listening/),
-      worker.waitForLine(/plyr worker running/),
+      // Cold starts compile TypeScript: over a minute on a loaded 2-core machine.
+      a.process.waitForLine(/plyr API listening/, START_TIMEOUT_MS),
+      b.process.waitForLine(/plyr API listening/, START_TIMEOUT_MS),
+      worker.waitForLine(/plyr worker running/, START_TIMEOUT_MS),
     ]);
   } catch (err) {
     await close();
     throw err;
   }
   return { a, b, worker, env, services: { db: handle.db, storage }, redisUrl, databaseName: new URL(database.url).pathname.slice(1), close };
+}
+
+/** An API process (`pnpm start`) with these variables. */
+export function startApi(env: Record<string, string>): ChildHandle {
+  return spawnTs(join(SRC, 'main.ts'), env);
 }
 
 /** Resident memory of a process, in MB (Linux /proc). */

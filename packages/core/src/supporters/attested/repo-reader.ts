@@ -36,7 +36,7 @@ export interface RecordPage {
 export interface RepoReader {
   /** The account's PDS, or null when its DID does not exist (then it has no records anywhere). */
   pdsOf(did: AtprotoDid, signal: AbortSignal): Promise<URL | null>;
-  /** One page, newest first; null when the PDS holds no such repository. */
+  /** One page, newest first, with a cursor only if more may follow; null when the PDS holds no such repository. */
   listRecords(pds: URL, repo: string, collection: string, cursor: string | undefined, signal: AbortSignal): Promise<RecordPage | null>;
   /** The record and the CID its PDS reports for it; null when there is no such record. */
   getRecord(pds: URL, repo: string, collection: string, rkey: string, signal: AbortSignal): Promise<{ cid: string; value: unknown } | null>;
@@ -92,7 +92,8 @@ export function createRepoReader(options: RepoReaderOptions): RepoReader {
           limit: PAGE_SIZE,
           cursor,
         });
-        return { records: data.records, cursor: data.cursor };
+        // A short page is the last one, whatever cursor the PDS still hands out.
+        return { records: data.records, cursor: data.records.length < PAGE_SIZE ? undefined : data.cursor };
       } catch (err) {
         if (err instanceof XRPCError && REPO_GONE.has(err.error)) return null;
         throw pdsRequestError(`listRecords ${collection} of ${repo} at ${pds.origin}`, err);

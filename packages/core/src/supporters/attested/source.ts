@@ -65,7 +65,7 @@ export function createAttestedSource(options: AttestedSourceOptions): SupporterS
       if (!listed) return payments;
       for (const record of listed.records) payments.push(toPayment(viewerDid, collection, record));
       cursor = listed.cursor;
-      if (!cursor || listed.records.length === 0) return payments;
+      if (!cursor) return payments;
     }
     logger.info({ viewerDid, collection, read: payments.length }, 'attested: only the newest payment records were read');
     return payments;
