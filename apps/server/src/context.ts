@@ -81,6 +81,7 @@ export async function createAppContext(env: Env, options: AppContextOptions = {}
         ssrfProtection: env.appEnv !== 'development',
       },
       logger,
+      metrics,
     });
     const oauth = await createOAuthClient({ config, db, redis, logger });
     const auth = createAuthService({ db, oauth, logger });

@@ -39,7 +39,14 @@ export interface DownloadLikedOptions<TTrack> {
   /** Called once per liked track, in order; the next download starts when it resolves. */
   onTrack: (result: LikedTrackResult<TTrack>) => void | Promise<void>;
   onProgress?: (progress: DownloadProgress<TTrack>) => void;
+  /**
+   * Resumes an earlier run: true for a file already saved. It is then not fetched and not passed to
+   * `onTrack` (the caller already knows it), and counts as skipped in the summary.
+   */
+  alreadySaved?: (file: { track: TTrack; filename: string }) => boolean | Promise<boolean>;
   signal?: AbortSignal;
+  /** The clock a URL's expiry is judged by, in ms since the epoch (default `Date.now`). */
+  now?: () => number;
 }
 
 export interface DownloadSummary {
@@ -65,7 +72,7 @@ const RENEW_BEFORE_MS = 10_000;
 export async function downloadLikedTracks<TTrack extends { id: string }>(
   procedures: DownloadProcedures<TTrack>,
   connection: Connection,
-  { onTrack, onProgress, signal }: DownloadLikedOptions<TTrack>,
+  { onTrack, onProgress, alreadySaved, signal, now = Date.now }: DownloadLikedOptions<TTrack>,
 ): Promise<DownloadSummary> {
   const { items } = await procedures.likedTracks.query(undefined, { signal });
   const summary: DownloadSummary = { downloaded: 0, skipped: 0, failed: 0 };
@@ -77,8 +84,10 @@ export async function downloadLikedTracks<TTrack extends { id: string }>(
     if (!download) {
       summary.skipped++;
       await onTrack({ status: 'skipped', track, reason: skipped ?? 'unavailable' });
+    } else if (await alreadySaved?.({ track, filename: download.filename })) {
+      summary.skipped++;
     } else {
-      const expiring = Date.parse(download.expiresAt) - Date.now() < RENEW_BEFORE_MS;
+      const expiring = Date.parse(download.expiresAt) - now() < RENEW_BEFORE_MS;
       const fresh = expiring ? await procedures.track.query({ id: track.id }, { signal }) : download;
       const fetched = await fetchAudio(connection, fresh, transfer, report, signal);
       if (fetched instanceof PlyrTransferError) {

@@ -1,8 +1,8 @@
-import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv, npmInstallInto, packInto, run } from '../../testing/src/tarball.js';
 import type { Track } from '../src/index.js';
 import { mp3Bytes, sameBytes, startLiveApi, type LiveApi } from './support/live-api.js';
 
@@ -15,34 +15,12 @@ import { mp3Bytes, sameBytes, startLiveApi, type LiveApi } from './support/live-
 const packageDir = join(import.meta.dirname, '..');
 const programDir = join(import.meta.dirname, 'consumer');
 
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to completion; a non-zero exit is an outcome to assert on, not an exception. */
-function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { cwd: options.cwd, env: options.env, timeout: options.timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') reject(Object.assign(err, { stdout, stderr }));
-      else resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
-    });
-  });
-}
-
 /** The first fenced block of `lang` after `heading` in a Markdown text. */
 function codeBlock(markdown: string, heading: string, lang: string): string {
   const section = markdown.slice(markdown.indexOf(heading));
   const match = new RegExp('```' + lang + '\\n([\\s\\S]*?)```').exec(section);
   if (!match?.[1]) throw new Error(`no ${lang} block after "${heading}"`);
   return match[1];
-}
-
-/** The environment without what pnpm injects for its own scripts, so npm behaves as in an empty shell. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(npm|pnpm)_/i.test(key)));
-  return { ...env, ...extra };
 }
 
 let live: LiveApi;
@@ -56,17 +34,9 @@ beforeAll(async () => {
   const [api] = await Promise.all([
     startLiveApi(),
     (async () => {
-      const packed = await run('pnpm', ['pack', '--pack-destination', appDir], { cwd: packageDir, env: cleanEnv(), timeoutMs: 60_000 });
-      if (packed.code !== 0) throw new Error(`pnpm pack failed:\n${packed.stdout}${packed.stderr}`);
-      const tarball = (await readdir(appDir)).find((f) => f.endsWith('.tgz'));
-      await writeFile(join(appDir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+      const [tarball] = await packInto(appDir, [packageDir]);
       // The SDK from its tarball; TypeScript and Node's types are the developer's own tools.
-      const installed = await run('npm', ['install', '--no-audit', '--no-fund', `./${tarball}`, 'typescript@5.9.3', '@types/node@22.20.7'], {
-        cwd: appDir,
-        env: cleanEnv(),
-        timeoutMs: 180_000,
-      });
-      if (installed.code !== 0) throw new Error(`npm install failed:\n${installed.stdout}${installed.stderr}`);
+      await npmInstallInto(appDir, [`./${tarball}`, 'typescript@5.9.3', '@types/node@22.20.7']);
       for (const file of ['main.ts', 'wrong.ts', 'tsconfig.json']) await copyFile(join(programDir, file), join(appDir, file));
       // The README's own examples, as shipped in the tarball: they must compile and run as written.
       const readme = await readFile(join(appDir, 'node_modules', '@plyr', 'client', 'README.md'), 'utf8');

@@ -234,4 +234,34 @@ describe('downloadLikedTracks', () => {
     expect(summary).toEqual({ downloaded: 2, skipped: 0, failed: 0 });
     expect(seen.sort()).toEqual(['Backstage:downloaded', 'Open Air:downloaded']);
   });
+
+  it('resumes: a file alreadySaved says is there is never requested from storage nor passed to onTrack', async () => {
+    for (const id of [gatedTrack.id, publicTrack.id]) await live.fan.client.tracks.like.mutate({ id });
+    const storageGets: string[] = [];
+    const client = createPlyrClient({
+      baseUrl: live.app.url,
+      token: live.fan.token,
+      fetch: (url, init) => {
+        if (!url.startsWith(live.app.url)) storageGets.push(url);
+        return fetch(url, init);
+      },
+    });
+    const asked: string[] = [];
+    const seen: string[] = [];
+    const summary = await client.downloadLikedTracks({
+      alreadySaved: ({ track, filename }) => {
+        asked.push(filename);
+        return track.id === publicTrack.id;
+      },
+      onTrack: async (result) => {
+        seen.push(`${result.track.title}:${result.status}`);
+        if (result.status === 'downloaded') await result.response.arrayBuffer();
+      },
+    });
+    expect(summary).toEqual({ downloaded: 1, skipped: 1, failed: 0 });
+    expect(seen).toEqual(['Backstage:downloaded']);
+    expect(asked).toHaveLength(2);
+    expect(storageGets).toHaveLength(1);
+    expect(storageGets[0]).toContain(gatedTrack.fileId);
+  });
 });

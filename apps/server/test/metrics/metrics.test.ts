@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startTestApp, type TestApp } from '@plyr/testing';
+import { freePort, startFakeAtprotofans, startTestApp, type FakeAtprotofans, type TestApp } from '@plyr/testing';
 import { loadEnv } from '../../src/env.js';
 
 const TOKEN = 'metrics-token-0123456789';
@@ -17,8 +17,15 @@ function sample(page: string, name: string, labels: Record<string, string>): num
   return 0;
 }
 
+/** did:plc identifiers are 24 characters of base32 (a-z, 2-7). */
+const plc = (name: string) => `did:plc:${name.padEnd(24, 'a')}`;
+const VIEWER = plc('metricsviewer');
+const ARTIST = plc('metricsartist');
+const OTHER_ARTIST = plc('metricsother');
+
 describe('Prometheus metrics on METRICS_PORT', () => {
   let app: TestApp;
+  let atprotofans: FakeAtprotofans;
   let metricsUrl: string;
   const scrape = async () => {
     const res = await fetch(metricsUrl, { headers: { authorization: `Bearer ${TOKEN}` } });
@@ -29,10 +36,14 @@ describe('Prometheus metrics on METRICS_PORT', () => {
 
   beforeAll(async () => {
     const port = await freePort();
-    app = await startTestApp({ METRICS_PORT: String(port), METRICS_TOKEN: TOKEN });
+    atprotofans = await startFakeAtprotofans({ supporters: [[VIEWER, ARTIST]] });
+    app = await startTestApp({ METRICS_PORT: String(port), METRICS_TOKEN: TOKEN, ATPROTOFANS_URL: atprotofans.url });
     metricsUrl = `http://127.0.0.1:${port}/metrics`;
   });
-  afterAll(() => app?.close());
+  afterAll(async () => {
+    await app?.close();
+    await atprotofans?.close();
+  });
 
   it('is not served on the public port', async () => {
     expect((await fetch(`${app.url}/metrics`)).status).toBe(404);
@@ -63,6 +74,26 @@ describe('Prometheus metrics on METRICS_PORT', () => {
     for (const path of ['/x1', '/x2', '/x3']) await fetch(`${app.url}${path}`);
     await expect.poll(async () => sample(await scrape(), 'plyr_http_requests_total', { route: 'other', method: 'GET', status: '404' })).toBeGreaterThanOrEqual(3);
     expect(await scrape()).not.toMatch(/route="\/x1"/);
+  });
+
+  it('counts supporter lookups by source and outcome, their upstream time, and cache hits', async () => {
+    const check = (outcome: string) => ({ source: 'atprotofans', outcome });
+    const supporterCache = (result: string) => ({ cache: 'supporter', tier: 'redis', result });
+    const before = await scrape();
+    expect(await app.services.supporters.check(VIEWER, ARTIST)).toBe('supporter');
+    expect(await app.services.supporters.check(VIEWER, OTHER_ARTIST)).toBe('not_supporter');
+    expect(await app.services.supporters.check(VIEWER, ARTIST)).toBe('supporter'); // cached
+    atprotofans.setMode('error500');
+    expect(await app.services.supporters.check(plc('metricsnobody'), ARTIST)).toBe('unavailable');
+
+    const after = await scrape();
+    const delta = (name: string, labels: Record<string, string>) => sample(after, name, labels) - sample(before, name, labels);
+    expect(delta('plyr_supporter_checks_total', check('supporter'))).toBe(1);
+    expect(delta('plyr_supporter_checks_total', check('not_supporter'))).toBe(1);
+    expect(delta('plyr_supporter_checks_total', check('unavailable'))).toBe(1);
+    expect(delta('plyr_supporter_upstream_duration_seconds_count', { source: 'atprotofans' })).toBe(3);
+    expect(delta('plyr_cache_lookups_total', supporterCache('hit'))).toBe(1);
+    expect(delta('plyr_cache_lookups_total', supporterCache('miss'))).toBe(3);
   });
 
   it("reports this process's PostgreSQL connections", async () => {

@@ -23,7 +23,9 @@ function asTrpcError(err: unknown): never {
 
 const trackId = z.uuid({ message: 'must be a track id' });
 const title = plainText(300);
-const supportGate = z.object({ type: z.literal('any') }).nullable();
+// Strict: a gate option this API does not know (e.g. `publicAt`) is refused, never dropped, so an
+// older server cannot silently make a track supporters-only for good.
+const supportGate = z.strictObject({ type: z.literal('any') }).nullable();
 
 const pageInput = z
   .object({

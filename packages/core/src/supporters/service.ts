@@ -11,6 +11,7 @@ import {
   type CachedAnswer,
 } from './cache.js';
 import { createAtprotofansClient } from './client.js';
+import type { Metrics } from '../metrics.js';
 import type { SourceAnswer, SupporterSource, SupporterSourceName } from './sources.js';
 
 export type SupportOutcome = 'supporter' | 'not_supporter' | 'unavailable';
@@ -49,6 +50,8 @@ export interface SupporterServiceOptions {
   concurrency?: number;
   logger?: Logger;
   fetch?: typeof fetch;
+  /** Counts lookups by source and outcome, upstream time, and cache hits. */
+  metrics?: Metrics;
 }
 
 export interface SupporterService {
@@ -81,6 +84,8 @@ function assertDid(value: string): void {
   if (!isDid(value)) throw new InvalidDidError(value);
 }
 
+const OUTCOME_LABEL: Record<string, SupportOutcome> = { true: 'supporter', false: 'not_supporter', failed: 'unavailable' };
+
 const fromCache = (cached: CachedAnswer): SupportAnswer => ({
   outcome: cached.supporter ? 'supporter' : 'not_supporter',
   source: cached.source,
@@ -102,6 +107,8 @@ export function createSupporterService(options: SupporterServiceOptions): Suppor
     ? createRedisSupportCache(options.redis, ttlMs, logger)
     : createMemorySupportCache(ttlMs);
   const inFlight = new Map<string, Promise<SupportAnswer>>();
+  const metrics = options.metrics;
+  const cacheTier = options.redis ? 'redis' : 'memory';
 
   /** Each source in order is asked only about the artists no earlier source said yes to. */
   async function askSources(viewerDid: string, artistDids: readonly string[]): Promise<Map<string, SupportAnswer>> {
@@ -110,9 +117,12 @@ export function createSupporterService(options: SupporterServiceOptions): Suppor
     let pending = [...artistDids];
     for (const source of sources) {
       if (pending.length === 0) break;
+      const started = performance.now();
       const said = await source.supports(viewerDid, pending);
+      metrics?.supporterUpstreamSeconds.observe({ source: source.name }, (performance.now() - started) / 1000);
       for (const artistDid of pending) {
         const answer: SourceAnswer = said.get(artistDid) ?? 'failed';
+        metrics?.supporterChecks.inc({ source: source.name, outcome: OUTCOME_LABEL[String(answer)]! });
         if (answer === true) answers.set(artistDid, { outcome: 'supporter', source: source.name });
         else if (answer === 'failed') failedSomewhere.add(artistDid);
       }
@@ -164,6 +174,10 @@ export function createSupporterService(options: SupporterServiceOptions): Suppor
       if (hit) answers.set(artistDid, fromCache(hit));
       else missed.push(artistDid);
     });
+    if (metrics) {
+      metrics.cacheLookups.inc({ cache: 'supporter', tier: cacheTier, result: 'hit' }, artistDids.length - missed.length);
+      metrics.cacheLookups.inc({ cache: 'supporter', tier: cacheTier, result: 'miss' }, missed.length);
+    }
     const flights = [...singleFlight(viewerDid, missed)];
     const flown = await Promise.all(flights.map(([, flight]) => flight));
     flights.forEach(([artistDid], i) => answers.set(artistDid, flown[i]!));
