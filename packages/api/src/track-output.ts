@@ -1,13 +1,11 @@
 import { z } from 'zod';
 import { decideAccessMany, type AccessDecision } from '@plyr/core/access';
+import { supportGateInput } from '@plyr/core/gate';
 import { playableAudioUrl, type TrackRow } from '@plyr/core/tracks/index';
 import type { InnerContext } from './context.js';
 
 /** `null`: public. `{ type: 'any' }`: only the artist's supporters may play it. */
-export const supportGateSchema = z
-  .object({ type: z.literal('any') })
-  .nullable()
-  .meta({ id: 'SupportGate', description: "`null`: public. `{ \"type\": \"any\" }`: only the artist's supporters may play it." });
+export const supportGateSchema = supportGateInput.meta({ id: 'SupportGate', description: "`null`: public. `{ \"type\": \"any\" }`: only the artist's supporters may play it." });
 
 /** A track as every procedure returns it; never a database row. The one definition of that shape. */
 export const trackOutputSchema = z
@@ -46,7 +44,7 @@ export async function toTrackOutputs(
   decided?: readonly AccessDecision[],
 ): Promise<TrackOutput[]> {
   const { config, storage, supporters } = ctx.services;
-  const decisions = decided ?? (await decideAccessMany(ctx.viewer?.did ?? null, rows, supporters));
+  const decisions = decided ?? (await decideAccessMany(ctx.viewer?.did ?? null, rows, supporters, new Date()));
   return rows.map((row, i) => ({
     id: row.id,
     fileId: row.fileId,

@@ -56,7 +56,7 @@ export const downloadsRouter = {
     .input(z.object({ id: z.uuid({ message: 'must be a track id' }) }))
     .output(downloadOutput)
     .query(async ({ ctx, input }) => {
-      const result = await downloadTrack(ctx.services, ctx.viewer.did, input.id);
+      const result = await downloadTrack(ctx.services, ctx.viewer.did, input.id, new Date());
       if (!result.ok) throw new TRPCError(REFUSALS[result.reason]);
       return toDownloadOutput(result.download);
     }),
@@ -83,7 +83,7 @@ export const downloadsRouter = {
       }),
     )
     .query(async ({ ctx }) => {
-    const planned = await downloadLikedTracks(ctx.services, ctx.viewer.did);
+    const planned = await downloadLikedTracks(ctx.services, ctx.viewer.did, new Date());
     // The plan already holds the one access decision per track; `gated` is made from the same answer.
     const outputs = await toTrackOutputs(
       ctx,

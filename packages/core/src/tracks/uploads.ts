@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
-import { tracks, uploads, type SupportGate } from '@plyr/db';
+import { tracks, uploads } from '@plyr/db';
+import type { SupportGate } from '../gate.js';
 import { backstopRunAt, runBeforeBackstop, type Backstop } from '../jobs/backstop.js';
 import { enqueueJob } from '../jobs/enqueue.js';
 import { trackRecordKey } from '../jobs/payloads.js';
@@ -58,7 +59,7 @@ export async function createUpload(
 export interface FinalizeUploadInput {
   uploadId: string;
   title: string;
-  supportGate: SupportGate | null;
+  supportGate: SupportGate;
 }
 
 /**

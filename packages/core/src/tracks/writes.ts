@@ -1,5 +1,6 @@
 import { and, eq } from 'drizzle-orm';
-import { tracks, type SupportGate } from '@plyr/db';
+import { tracks } from '@plyr/db';
+import type { SupportGate } from '../gate.js';
 import { backstopRunAt, runBeforeBackstop, type Backstop } from '../jobs/backstop.js';
 import { enqueueJob } from '../jobs/enqueue.js';
 import { trackCleanupKey, trackSyncKey, type DeletedTrack } from '../jobs/payloads.js';
@@ -22,7 +23,7 @@ async function ownedTrack(services: WriteServices, artistDid: string, trackId: s
 export interface UpdateTrackInput {
   title?: string | undefined;
   /** undefined leaves the gate as it is; null makes the track public. */
-  supportGate?: SupportGate | null | undefined;
+  supportGate?: SupportGate | undefined;
 }
 
 /**
