@@ -21,6 +21,7 @@ import { createHotStore } from '../../src/cache/store.js';
 export interface CoreFixture {
   services: Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger' | 'metrics' | 'hot'>;
   db: DbHandle;
+  databaseUrl: string;
   storage: Storage;
   network: LocalAtprotoNetwork;
   artist: TestAccount;
@@ -54,6 +55,7 @@ export async function startCoreFixture(): Promise<CoreFixture> {
   return {
     services,
     db,
+    databaseUrl: database.url,
     storage,
     network,
     artist,
