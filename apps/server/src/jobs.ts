@@ -4,7 +4,7 @@ import { syncLikeRecord } from '@plyr/core/likes/index';
 import { cleanupDeletedTrack, MAINTENANCE_INTERVAL_MINUTES, runMaintenance, syncTrack } from '@plyr/core/tracks/index';
 
 /** What the processors may touch: each one takes the slice it uses. */
-export type JobDeps = Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger'>;
+export type JobDeps = Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger'> & Partial<Pick<Services, 'metrics'>>;
 
 /**
  * The job registry: name → processor. Adding a kind of job: its payload type and attempts in
@@ -35,6 +35,7 @@ export function startJobWorker(opts: JobWorkerOptions): Promise<JobRunner> {
     databaseUrl: opts.databaseUrl,
     processors: { ...jobProcessors(opts.deps), ...opts.processors },
     logger: opts.deps.logger,
+    metrics: opts.deps.metrics,
     crontab: JOB_CRONTAB,
   });
 }
