@@ -45,6 +45,8 @@ export interface DownloadLikedOptions<TTrack> {
    */
   alreadySaved?: (file: { track: TTrack; filename: string }) => boolean | Promise<boolean>;
   signal?: AbortSignal;
+  /** The clock a URL's expiry is judged by, in ms since the epoch (default `Date.now`). */
+  now?: () => number;
 }
 
 export interface DownloadSummary {
@@ -70,7 +72,7 @@ const RENEW_BEFORE_MS = 10_000;
 export async function downloadLikedTracks<TTrack extends { id: string }>(
   procedures: DownloadProcedures<TTrack>,
   connection: Connection,
-  { onTrack, onProgress, alreadySaved, signal }: DownloadLikedOptions<TTrack>,
+  { onTrack, onProgress, alreadySaved, signal, now = Date.now }: DownloadLikedOptions<TTrack>,
 ): Promise<DownloadSummary> {
   const { items } = await procedures.likedTracks.query(undefined, { signal });
   const summary: DownloadSummary = { downloaded: 0, skipped: 0, failed: 0 };
@@ -85,7 +87,7 @@ export async function downloadLikedTracks<TTrack extends { id: string }>(
     } else if (await alreadySaved?.({ track, filename: download.filename })) {
       summary.skipped++;
     } else {
-      const expiring = Date.parse(download.expiresAt) - Date.now() < RENEW_BEFORE_MS;
+      const expiring = Date.parse(download.expiresAt) - now() < RENEW_BEFORE_MS;
       const fresh = expiring ? await procedures.track.query({ id: track.id }, { signal }) : download;
       const fetched = await fetchAudio(connection, fresh, transfer, report, signal);
       if (fetched instanceof PlyrTransferError) {
