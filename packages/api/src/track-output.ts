@@ -1,4 +1,4 @@
-import { decideAccessMany, type AccessDecision } from '@plyr/core/access';
+import { decideAccessMany, type AccessDecision, type SupportGate } from '@plyr/core/access';
 import { playableAudioUrl, type TrackRow } from '@plyr/core/tracks/index';
 import type { InnerContext } from './context.js';
 
@@ -12,7 +12,7 @@ export interface TrackOutput {
   fileType: string;
   /** Where to play it from now: the CDN for public audio already there, else the API's `/audio/{fileId}`. */
   audioUrl: string;
-  supportGate: { type: 'any' } | null;
+  supportGate: SupportGate;
   /** This viewer cannot play it now (signed out, not a supporter, or supporter validation unavailable). */
   gated: boolean;
   /** `moving` while a gate change is still moving the audio between buckets. */
@@ -35,7 +35,7 @@ export async function toTrackOutputs(
   decided?: readonly AccessDecision[],
 ): Promise<TrackOutput[]> {
   const { config, storage, supporters } = ctx.services;
-  const decisions = decided ?? (await decideAccessMany(ctx.viewer?.did ?? null, rows, supporters));
+  const decisions = decided ?? (await decideAccessMany(ctx.viewer?.did ?? null, rows, supporters, new Date()));
   return rows.map((row, i) => ({
     id: row.id,
     fileId: row.fileId,

@@ -1,12 +1,13 @@
 import { stallGuard, type Connection } from './connection.js';
 import { PlyrTransferError } from './errors.js';
+import type { RouterOutputs } from './router.js';
 import { countingStream, type ByteSource } from './streams.js';
 
 /** A `File`/`Blob` (browser, or Node's `fs.openAsBlob`), or a stream of the file's bytes. */
 export type UploadSource = Blob | ByteSource;
 
-/** `null` is public; `{ type: 'any' }` is for supporters of the artist on atprotofans. */
-export type SupportGate = { type: 'any' } | null;
+/** `null` is public; `{ type: 'any' }` is for supporters of the artist on atprotofans. The API's own type. */
+export type SupportGate = RouterOutputs['tracks']['byId']['supportGate'];
 
 export interface TrackDetails {
   title: string;

@@ -1,11 +1,11 @@
+import type { SupportGate } from './gate.js';
 import type { SupportOutcome, SupporterService } from './supporters/index.js';
 
-/** null is public; `{ type: 'any' }` is open to supporters of the artist on atprotofans. */
-export type SupportGate = { type: 'any' } | null;
+export type { SupportGate } from './gate.js';
 export type AccessDecision = 'allowed' | 'login_required' | 'support_required' | 'unavailable';
 export interface GatedItem {
   artistDid: string;
-  supportGate: SupportGate | null;
+  supportGate: SupportGate;
 }
 
 type Rule = { decision: AccessDecision } | { askSupport: { viewerDid: string; artistDid: string } };
@@ -17,22 +17,28 @@ const DECISION_BY_OUTCOME: Record<SupportOutcome, AccessDecision> = {
   unavailable: 'unavailable',
 };
 
-// The gating rule itself; both entry points apply it, and only it.
-function ruleFor(viewerDid: string | null, item: GatedItem): Rule {
+/** The gate in force at `now`: the clock is an input so that time-released gates land here. */
+function gateAt(item: GatedItem, _now: Date): SupportGate {
+  return item.supportGate;
+}
+
+// The gating rule itself, for public and gated items alike; both entry points apply it, and only it.
+function ruleFor(viewerDid: string | null, item: GatedItem, now: Date): Rule {
   // Any gate other than null is gated, so an unknown gate shape fails closed.
-  if (item.supportGate == null) return { decision: 'allowed' };
+  if (gateAt(item, now) == null) return { decision: 'allowed' };
   if (viewerDid === null) return { decision: 'login_required' };
   if (viewerDid === item.artistDid) return { decision: 'allowed' };
   return { askSupport: { viewerDid, artistDid: item.artistDid } };
 }
 
-/** The one gating decision for a single item (`/audio`, downloads). */
+/** The one gating decision for a single item (`/audio`, downloads), as it stands at `now`. */
 export async function decideAccess(
   viewerDid: string | null,
   item: GatedItem,
   supporters: SupporterService,
+  now: Date,
 ): Promise<AccessDecision> {
-  const rule = ruleFor(viewerDid, item);
+  const rule = ruleFor(viewerDid, item, now);
   if ('decision' in rule) return rule.decision;
   return DECISION_BY_OUTCOME[await supporters.check(rule.askSupport.viewerDid, rule.askSupport.artistDid)];
 }
@@ -42,8 +48,9 @@ export async function decideAccessMany(
   viewerDid: string | null,
   items: readonly GatedItem[],
   supporters: SupporterService,
+  now: Date,
 ): Promise<AccessDecision[]> {
-  const rules = items.map((item) => ruleFor(viewerDid, item));
+  const rules = items.map((item) => ruleFor(viewerDid, item, now));
   const artistDids = rules.flatMap((rule) => ('askSupport' in rule ? [rule.askSupport.artistDid] : []));
   const outcomes =
     viewerDid !== null && artistDids.length > 0

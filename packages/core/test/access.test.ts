@@ -42,22 +42,22 @@ describe('decideAccess', () => {
   ] satisfies Array<{ case: string; viewerDid: string | null; item: GatedItem; decision: string; asks: number }>)(
     '$case → $decision',
     async ({ viewerDid, item, decision, asks }) => {
-      expect(await decideAccess(viewerDid, item, supporters)).toBe(decision);
+      expect(await decideAccess(viewerDid, item, supporters, new Date())).toBe(decision);
       expect(fake.requests).toBe(asks);
     },
   );
 
   it('answers unavailable, not support_required, when atprotofans fails, and the owner still gets in', async () => {
     fake.setMode('error500');
-    expect(await decideAccess(viewer, { artistDid: supportedArtist, supportGate: gate }, supporters)).toBe('unavailable');
-    expect(await decideAccess(viewer, { artistDid: otherArtist, supportGate: gate }, supporters)).toBe('unavailable');
-    expect(await decideAccess(viewer, { artistDid: viewer, supportGate: gate }, supporters)).toBe('allowed');
+    expect(await decideAccess(viewer, { artistDid: supportedArtist, supportGate: gate }, supporters, new Date())).toBe('unavailable');
+    expect(await decideAccess(viewer, { artistDid: otherArtist, supportGate: gate }, supporters, new Date())).toBe('unavailable');
+    expect(await decideAccess(viewer, { artistDid: viewer, supportGate: gate }, supporters, new Date())).toBe('allowed');
   });
 
   it('treats a gate of unknown shape as gated (fails closed)', async () => {
     const unknownGate = { type: 'tier', tier: 'gold' } as unknown as SupportGate;
-    expect(await decideAccess(null, { artistDid: otherArtist, supportGate: unknownGate }, supporters)).toBe('login_required');
-    expect(await decideAccess(viewer, { artistDid: otherArtist, supportGate: unknownGate }, supporters)).toBe('support_required');
+    expect(await decideAccess(null, { artistDid: otherArtist, supportGate: unknownGate }, supporters, new Date())).toBe('login_required');
+    expect(await decideAccess(viewer, { artistDid: otherArtist, supportGate: unknownGate }, supporters, new Date())).toBe('support_required');
   });
 });
 
@@ -83,14 +83,14 @@ describe('decideAccessMany', () => {
   });
 
   it('50 tracks by 7 distinct gated artists: at most 7 upstream requests cold, 0 warm, decisions in input order', async () => {
-    const cold = await decideAccessMany(viewer, tracks, supporters);
+    const cold = await decideAccessMany(viewer, tracks, supporters, new Date());
     expect(cold).toEqual(tracks.map(expectedFor));
     expect(cold.filter((d) => d === 'allowed').length).toBeGreaterThan(0);
     expect(cold.filter((d) => d === 'support_required').length).toBeGreaterThan(0);
     expect(fake.requests).toBeLessThanOrEqual(7);
     expect(new Set(fake.requestLog.map((r) => r.subject))).toEqual(new Set(gatedArtists));
 
-    const warm = await decideAccessMany(viewer, tracks, supporters);
+    const warm = await decideAccessMany(viewer, tracks, supporters, new Date());
     expect(warm).toEqual(cold);
     expect(fake.requests).toBe(7);
   });
@@ -98,12 +98,12 @@ describe('decideAccessMany', () => {
   it("the owner's own tracks need no upstream request", async () => {
     const own = tracks.filter((t) => t.artistDid === viewer);
     expect(own.length).toBeGreaterThan(0);
-    expect(await decideAccessMany(viewer, own, supporters)).toEqual(own.map(() => 'allowed'));
+    expect(await decideAccessMany(viewer, own, supporters, new Date())).toEqual(own.map(() => 'allowed'));
     expect(fake.requests).toBe(0);
   });
 
   it('signed out: gated tracks need a login, public ones play, nothing is asked upstream', async () => {
-    expect(await decideAccessMany(null, tracks, supporters)).toEqual(
+    expect(await decideAccessMany(null, tracks, supporters, new Date())).toEqual(
       tracks.map((t) => (t.supportGate === null ? 'allowed' : 'login_required')),
     );
     expect(fake.requests).toBe(0);
@@ -111,14 +111,14 @@ describe('decideAccessMany', () => {
 
   it('atprotofans failing: gated tracks of others are unavailable, public and own tracks still allowed', async () => {
     fake.setMode('timeout');
-    const decisions = await decideAccessMany(viewer, tracks, supporters);
+    const decisions = await decideAccessMany(viewer, tracks, supporters, new Date());
     expect(decisions).toEqual(
       tracks.map((t) => (t.supportGate === null || t.artistDid === viewer ? 'allowed' : 'unavailable')),
     );
   });
 
   it('an empty list decides nothing and asks nothing', async () => {
-    expect(await decideAccessMany(viewer, [], supporters)).toEqual([]);
+    expect(await decideAccessMany(viewer, [], supporters, new Date())).toEqual([]);
     expect(fake.requests).toBe(0);
   });
 });

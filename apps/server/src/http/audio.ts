@@ -1,67 +1,45 @@
 import { Router, type Response } from 'express';
 import type { Services } from '@plyr/core';
-import { decideAccess } from '@plyr/core/access';
-import { findTrackByFileId } from '@plyr/core/tracks/index';
+import { playback, type PlaybackRefusal } from '@plyr/core/playback';
 import { isBackingServiceUnavailable as isUnavailable } from '@plyr/core/unavailable';
 
-/** A fileId is 32 lowercase hex characters; anything else is refused before any query. */
-const FILE_ID = /^[a-f0-9]{32}$/;
 /** When to try again after the supporter service or a backing store failed. */
 const RETRY_AFTER_SECONDS = '5';
-/** Public redirects point at immutable CDN objects; short, so an un-gated → gated change is seen soon. */
-const PUBLIC_REDIRECT_CACHE = 'public, max-age=60';
-const GATED_CACHE = 'private, no-store';
 
 function refuse(res: Response, status: number, code: string, message: string): void {
   res.status(status).json({ error: { code, message } });
 }
 
+const REFUSALS: Record<PlaybackRefusal, (res: Response) => void> = {
+  not_found: (res) => refuse(res, 404, 'NOT_FOUND', 'No such audio'),
+  login_required: (res) => refuse(res, 401, 'UNAUTHORIZED', 'Sign in to play this track'),
+  support_required: (res) => {
+    res.set('X-Support-Required', 'true');
+    refuse(res, 402, 'SUPPORT_REQUIRED', "This track is for the artist's supporters");
+  },
+  unavailable: (res) => {
+    res.set('Retry-After', RETRY_AFTER_SECONDS);
+    refuse(res, 503, 'SERVICE_UNAVAILABLE', 'Supporter validation is unavailable; try again shortly');
+  },
+};
+
 /**
- * `GET|HEAD /audio/:fileId` (SPEC.md table): public audio redirects to the CDN; gated audio applies
- * the one access decision and redirects an allowed viewer to a short-lived presigned URL. ATProto
- * clients reach it from a record's `audioUrl`, so a bearer token works as well as the cookie.
+ * `GET|HEAD /audio/:fileId` (SPEC.md table): the playback module decides; this maps its answer to
+ * HTTP. ATProto clients reach it from a record's `audioUrl`, so a bearer token works as well as the cookie.
  */
 export function audioRoutes(services: Services): Router {
   const router = Router();
   router.use('/audio', async (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
-    // The raw path, not a decoded parameter: `%61…`, `..%2F`, `%00` never reach the pattern as hex.
-    const fileId = req.path.slice(1);
-    if (!FILE_ID.test(fileId)) return refuse(res, 404, 'NOT_FOUND', 'No such audio');
     try {
-      const track = await findTrackByFileId(services.db, fileId);
-      if (!track) return refuse(res, 404, 'NOT_FOUND', 'No such audio');
-      const key = services.storage.audioKey(track.fileId, track.fileType);
-
-      if (!track.supportGate) {
-        if (track.bucket === 'public') {
-          res.set('Cache-Control', PUBLIC_REDIRECT_CACHE);
-          return res.redirect(307, services.storage.cdnUrl(track.fileId, track.fileType));
-        }
-        // Un-gating in progress: the audio is still in the private bucket.
-        const { url } = await services.storage.presignGet('private', key);
-        res.set('Cache-Control', GATED_CACHE);
-        return res.redirect(307, url);
-      }
-
-      res.set('Cache-Control', GATED_CACHE);
       const { viewer, failure } = req.credential;
-      if (failure !== undefined) throw failure;
-      const decision = await decideAccess(viewer?.did ?? null, track, services.supporters);
-      switch (decision) {
-        case 'login_required':
-          return refuse(res, 401, 'UNAUTHORIZED', 'Sign in to play this track');
-        case 'support_required':
-          res.set('X-Support-Required', 'true');
-          return refuse(res, 402, 'SUPPORT_REQUIRED', "This track is for the artist's supporters");
-        case 'unavailable':
-          res.set('Retry-After', RETRY_AFTER_SECONDS);
-          return refuse(res, 503, 'SERVICE_UNAVAILABLE', 'Supporter validation is unavailable; try again shortly');
-        case 'allowed':
-          if (req.method === 'HEAD') return res.status(200).end();
-          // From whichever bucket holds the object now, so a move in progress never breaks playback.
-          return res.redirect(307, (await services.storage.presignGet(track.bucket, key)).url);
-      }
+      // The raw path, not a decoded parameter: `%61…`, `..%2F`, `%00` never reach the id check as hex.
+      const answer = await playback(services, { did: viewer?.did ?? null, lookupFailure: failure }, req.path.slice(1), new Date());
+      if (answer.cacheControl) res.set('Cache-Control', answer.cacheControl);
+      if (!answer.ok) return REFUSALS[answer.reason](res);
+      // A HEAD for gated audio only asks "may I play it?": yes, without handing out a URL.
+      if (req.method === 'HEAD' && answer.gated) return res.status(200).end();
+      return res.redirect(307, answer.url);
     } catch (err) {
       if (!isUnavailable(err)) return next(err);
       req.log?.warn({ err }, 'audio: a backing service is unavailable');

@@ -81,6 +81,18 @@ describe('client keys with no trusted proxy', () => {
     expect(refused(rotatingTokens)).toEqual(LIMITED_ON_6TH);
   });
 
+  it("one account's cookie and tokens share one budget: a token minted over the limit is refused too", async () => {
+    const { cookie, authorization } = await signedInUser('oneaccount');
+    expect(refused(await statuses(6, () => listTracks(app, '127.0.2.12', { cookie })))).toEqual(LIMITED_ON_6TH);
+    // Minting is an auth-group call, so it is served; the token it returns pays from the same account.
+    const minted = await send(app.url, '/trpc/auth.developerTokens.create', { from: '127.0.2.12', headers: { cookie }, json: { name: 'fresh budget?' } });
+    expect(minted.status).toBe(200);
+    const fresh = `Bearer ${minted.body.result.data.token}`;
+    expect((await listTracks(app, '127.0.2.13', { authorization: fresh })).status).toBe(429);
+    // So is the token the account had before, from anywhere.
+    expect((await listTracks(app, '127.0.2.14', { authorization })).status).toBe(429);
+  });
+
   it('made-up cookies and tokens buy no fresh counter: they pay as their address', async () => {
     const cookies = await statuses(6, () => listTracks(app, '127.0.2.10', { cookie: `session_id=${secret()}` }));
     expect(refused(cookies)).toEqual(LIMITED_ON_6TH);

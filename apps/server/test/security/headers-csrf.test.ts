@@ -201,6 +201,51 @@ describe('CSRF', () => {
     }
   });
 
+  const likesOf = (member: Member) => app.services.db.query.likes.findMany({ where: (l, { eq }) => eq(l.did, member.did) });
+  const likeWith = (member: Member, headers: Record<string, string>) =>
+    http(`${app.url}/trpc/tracks.like`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers, ...member.cookie },
+      body: JSON.stringify({ id: publicTrack.id }),
+    });
+
+  it('a cookie-borne like with no Origin but Sec-Fetch-Site: cross-site → 403, and no like is stored', async () => {
+    const victim = await seedMember(app.services, 'fetch-metadata-victim');
+    const res = await likeWith(victim, { 'sec-fetch-site': 'cross-site' });
+    expect(res.status).toBe(403);
+    expectSpecHeaders(res, '403 cross-site fetch metadata');
+    expect(await likesOf(victim)).toEqual([]);
+  });
+
+  it.each([
+    ['Sec-Fetch-Site: same-origin', { 'sec-fetch-site': 'same-origin' }],
+    ['Sec-Fetch-Site: same-site', { 'sec-fetch-site': 'same-site' }],
+    ['Sec-Fetch-Site: none', { 'sec-fetch-site': 'none' }],
+    ['neither Origin nor Sec-Fetch-Site', {}],
+    ['an allowed Origin with Sec-Fetch-Site: cross-site (the Origin decides)', { origin: FRONTEND, 'sec-fetch-site': 'cross-site' }],
+  ])('a cookie-borne like with %s is served', async (name, headers: Record<string, string>) => {
+    const member = await seedMember(app.services, `fm-${name.toLowerCase().replace(/[^a-z]+/g, '-').slice(0, 40)}`);
+    expect((await likeWith(member, headers)).status).toBe(200);
+    expect(await likesOf(member)).toHaveLength(1);
+  });
+
+  it('a disallowed Origin is refused whatever Sec-Fetch-Site claims', async () => {
+    const member = await seedMember(app.services, 'fetch-metadata-liar');
+    expect((await likeWith(member, { origin: 'https://evil.example', 'sec-fetch-site': 'same-origin' })).status).toBe(403);
+    expect(await likesOf(member)).toEqual([]);
+  });
+
+  it('a cross-site request with a bearer token and no cookie is not refused (no ambient credential)', async () => {
+    const member = await seedMember(app.services, 'fetch-metadata-bearer');
+    const token = await app.services.auth.developerTokens.create(member.did, { name: 'bearer' });
+    const res = await http(`${app.url}/trpc/tracks.like`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site', authorization: `Bearer ${token.token}` },
+      body: JSON.stringify({ id: publicTrack.id }),
+    });
+    expect(res.status).toBe(200);
+  });
+
   it("a public track stays when its deletion is forged from another origin with the artist's cookie", async () => {
     const res = await http(`${app.url}/trpc/tracks.delete`, {
       method: 'POST',

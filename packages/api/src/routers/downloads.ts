@@ -32,14 +32,14 @@ export const downloadsRouter = {
   track: protectedProcedure
     .input(z.object({ id: z.uuid({ message: 'must be a track id' }) }))
     .query(async ({ ctx, input }) => {
-      const result = await downloadTrack(ctx.services, ctx.viewer.did, input.id);
+      const result = await downloadTrack(ctx.services, ctx.viewer.did, input.id, new Date());
       if (!result.ok) throw new TRPCError(REFUSALS[result.reason]);
       return toDownloadOutput(result.download);
     }),
 
   /** Every liked track, newest like first: a download for each the viewer may play, else why it was skipped. */
   likedTracks: protectedProcedure.query(async ({ ctx }) => {
-    const planned = await downloadLikedTracks(ctx.services, ctx.viewer.did);
+    const planned = await downloadLikedTracks(ctx.services, ctx.viewer.did, new Date());
     // The plan already holds the one access decision per track; `gated` is made from the same answer.
     const outputs = await toTrackOutputs(
       ctx,

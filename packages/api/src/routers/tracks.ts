@@ -10,6 +10,7 @@ import {
   TrackError,
   updateTrack,
 } from '@plyr/core/tracks/index';
+import { supportGateInput as supportGate } from '@plyr/core/gate';
 import { toTrackOutput, toTrackOutputs } from '../track-output.js';
 import { likeProcedures } from './likes.js';
 import { protectedProcedure, publicProcedure } from '../trpc.js';
@@ -23,9 +24,6 @@ function asTrpcError(err: unknown): never {
 
 const trackId = z.uuid({ message: 'must be a track id' });
 const title = plainText(300);
-// Strict: a gate option this API does not know (e.g. `publicAt`) is refused, never dropped, so an
-// older server cannot silently make a track supporters-only for good.
-const supportGate = z.strictObject({ type: z.literal('any') }).nullable();
 
 const pageInput = z
   .object({

@@ -48,10 +48,11 @@ export async function downloadTrack(
   services: DownloadServices,
   viewerDid: string,
   trackId: string,
+  now: Date,
 ): Promise<TrackDownloadResult> {
   const track = await findTrack(services.db, trackId);
   if (!track) return { ok: false, reason: 'not_found' };
-  const decision = await decideAccess(viewerDid, track, services.supporters);
+  const decision = await decideAccess(viewerDid, track, services.supporters, now);
   if (decision !== 'allowed') return { ok: false, reason: decision };
   return { ok: true, download: await presignTrackDownload(services, track) };
 }
@@ -60,9 +61,9 @@ export async function downloadTrack(
  * `downloads.likedTracks`: every liked track, newest like first, with a download or the reason it
  * was skipped. One batched access decision; nothing is presigned for a skipped track.
  */
-export async function downloadLikedTracks(services: DownloadServices, viewerDid: string): Promise<LikedTrackDownload[]> {
+export async function downloadLikedTracks(services: DownloadServices, viewerDid: string, now: Date): Promise<LikedTrackDownload[]> {
   const liked = await listLikedTracks(services.db, viewerDid);
-  const decisions = await decideAccessMany(viewerDid, liked, services.supporters);
+  const decisions = await decideAccessMany(viewerDid, liked, services.supporters, now);
   return Promise.all(
     liked.map(async (track, i) => {
       const decision = decisions[i]!;

@@ -1,5 +1,6 @@
 import { AtUri, XRPCError, type Agent, type BlobRef } from '@atproto/api';
 import { TID } from '@atproto/common-web';
+import type { SupportGate } from '../gate.js';
 
 /** The collection of a plyr track in its artist's repository. */
 export const TRACK_COLLECTION = 'fm.plyr.track';
@@ -15,7 +16,7 @@ export interface TrackRecord {
   fileType: string;
   createdAt: string;
   /** Present only on gated tracks. */
-  supportGate?: { type: 'any' };
+  supportGate?: NonNullable<SupportGate>;
   /** The audio itself in the artist's repository (plyr.fm's lexicon): public tracks only, when the PDS took it. */
   audioBlob?: BlobRef;
 }
@@ -26,7 +27,7 @@ export interface TrackRecordInput {
   audioUrl: string;
   fileType: string;
   createdAt: Date;
-  supportGate: { type: 'any' } | null;
+  supportGate: SupportGate;
   audioBlob: BlobRef | null;
 }
 

@@ -1,8 +1,9 @@
-import type { StorageBucket, SupportGate } from '@plyr/db';
+import type { StorageBucket } from '@plyr/db';
+import type { SupportGate } from '../gate.js';
 import type { Storage } from '../storage/index.js';
 
 /** Where a track's audio belongs: gated audio is never in the public (CDN) bucket. */
-export function bucketForGate(gate: SupportGate | null): StorageBucket {
+export function bucketForGate(gate: SupportGate): StorageBucket {
   return gate ? 'private' : 'public';
 }
 
@@ -13,7 +14,7 @@ export function otherBucket(bucket: StorageBucket): StorageBucket {
 interface AudioLocation {
   fileId: string;
   fileType: string;
-  supportGate: SupportGate | null;
+  supportGate: SupportGate;
   bucket: StorageBucket;
 }
 
@@ -27,9 +28,12 @@ export function recordAudioUrl(publicUrl: string, storage: Storage, track: Omit<
   return track.supportGate ? apiAudioUrl(publicUrl, track.fileId) : storage.cdnUrl(track.fileId, track.fileType);
 }
 
+/** The CDN serves a track only when it is public and its object is already in the public bucket. */
+export function servedFromCdn(track: Pick<AudioLocation, 'supportGate' | 'bucket'>): boolean {
+  return !track.supportGate && track.bucket === 'public';
+}
+
 /** What plays right now: the CDN only when the object is already there, else the API (which presigns). */
 export function playableAudioUrl(publicUrl: string, storage: Storage, track: AudioLocation): string {
-  return !track.supportGate && track.bucket === 'public'
-    ? storage.cdnUrl(track.fileId, track.fileType)
-    : apiAudioUrl(publicUrl, track.fileId);
+  return servedFromCdn(track) ? storage.cdnUrl(track.fileId, track.fileType) : apiAudioUrl(publicUrl, track.fileId);
 }

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
-import { tracks, uploads, type SupportGate } from '@plyr/db';
+import { tracks, uploads } from '@plyr/db';
+import type { SupportGate } from '../gate.js';
 import { newTrackRecordUri } from '../records/index.js';
 import type { Services } from '../services.js';
 import { AUDIO_SNIFF_BYTES, sniffAudioFormat } from '../storage/index.js';
@@ -55,7 +56,7 @@ export async function createUpload(
 export interface FinalizeUploadInput {
   uploadId: string;
   title: string;
-  supportGate: SupportGate | null;
+  supportGate: SupportGate;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { and, eq } from 'drizzle-orm';
-import { tracks, type SupportGate } from '@plyr/db';
+import { tracks } from '@plyr/db';
+import type { SupportGate } from '../gate.js';
 import type { Services } from '../services.js';
 import { NotTrackOwnerError, TrackNotFoundError } from './errors.js';
 import { deleteAudioEverywhere } from './move.js';
@@ -19,7 +20,7 @@ async function ownedTrack(services: WriteServices, artistDid: string, trackId: s
 export interface UpdateTrackInput {
   title?: string | undefined;
   /** undefined leaves the gate as it is; null makes the track public. */
-  supportGate?: SupportGate | null | undefined;
+  supportGate?: SupportGate | undefined;
 }
 
 /**

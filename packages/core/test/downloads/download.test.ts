@@ -132,7 +132,7 @@ beforeEach(() => {
 describe('downloadTrack', () => {
   it('gives a supporter a presigned attachment of the gated track from the private bucket, with the right bytes', async () => {
     const before = Date.now();
-    const result = await downloadTrack(svc, supporter, gatedTrack.id);
+    const result = await downloadTrack(svc, supporter, gatedTrack.id, new Date());
     if (!result.ok) throw new Error(`expected a download, got ${result.reason}`);
     const { url, filename, expiresAt } = result.download;
     expect(filename).toBe('artist.test - ACDC Live in Zurich.flac');
@@ -151,24 +151,24 @@ describe('downloadTrack', () => {
   });
 
   it('lets the artist download their own gated track without asking atprotofans', async () => {
-    const result = await downloadTrack(svc, artist, gatedTrack.id);
+    const result = await downloadTrack(svc, artist, gatedTrack.id, new Date());
     expect(result.ok).toBe(true);
     expect(fake.requests).toBe(0);
   });
 
   it('refuses a non-supporter (support_required) and makes no URL', async () => {
-    expect(await downloadTrack(svc, stranger, gatedTrack.id)).toEqual({ ok: false, reason: 'support_required' });
+    expect(await downloadTrack(svc, stranger, gatedTrack.id, new Date())).toEqual({ ok: false, reason: 'support_required' });
     expect(presigned).toEqual([]);
   });
 
   it('reports unavailable, not support_required, when atprotofans fails', async () => {
     fake.setMode('error500');
-    expect(await downloadTrack(svc, supporter, gatedTrack.id)).toEqual({ ok: false, reason: 'unavailable' });
+    expect(await downloadTrack(svc, supporter, gatedTrack.id, new Date())).toEqual({ ok: false, reason: 'unavailable' });
     expect(presigned).toEqual([]);
   });
 
   it('serves a public track from the public bucket to anyone signed in', async () => {
-    const result = await downloadTrack(svc, stranger, publicTrack.id);
+    const result = await downloadTrack(svc, stranger, publicTrack.id, new Date());
     if (!result.ok) throw new Error(result.reason);
     expect(new URL(result.download.url).pathname).toContain('/plyr-audio/');
     const got = await fetchDownload(result.download.url);
@@ -178,7 +178,7 @@ describe('downloadTrack', () => {
 
   it('names a title with separators, quotes, a newline and non-ASCII with an ASCII fallback and filename*', async () => {
     const track = await seedTrack({ artistDid: otherArtist, title: 'Zürich / 東京 "Nacht"\r\nmix', gated: false, ext: 'ogg' });
-    const result = await downloadTrack(svc, stranger, track.id);
+    const result = await downloadTrack(svc, stranger, track.id, new Date());
     if (!result.ok) throw new Error(result.reason);
     expect(result.download.filename).toBe('other.test - Zürich 東京 Nacht mix.ogg');
     // The storage answers the GET with exactly the header signed into the URL.
@@ -188,7 +188,7 @@ describe('downloadTrack', () => {
   });
 
   it('answers not_found for an unknown track', async () => {
-    expect(await downloadTrack(svc, supporter, '00000000-0000-4000-8000-000000000000')).toEqual({ ok: false, reason: 'not_found' });
+    expect(await downloadTrack(svc, supporter, '00000000-0000-4000-8000-000000000000', new Date())).toEqual({ ok: false, reason: 'not_found' });
   });
 });
 
@@ -197,7 +197,7 @@ describe('downloadLikedTracks', () => {
     items.map((i) => [i.track.title, i.skipped, i.download === null ? null : 'url']);
 
   it('a supporter of the artist gets every track of that artist; another gated artist is skipped as gated', async () => {
-    const items = await downloadLikedTracks(svc, supporter);
+    const items = await downloadLikedTracks(svc, supporter, new Date());
     // Newest like first: the likes were stored public, gated, other gated.
     expect(summary(items)).toEqual([
       ['Members Only', 'gated', null],
@@ -214,7 +214,7 @@ describe('downloadLikedTracks', () => {
   });
 
   it('a non-supporter gets the public track; both gated tracks are skipped as gated with no URL made', async () => {
-    const items = await downloadLikedTracks(svc, stranger);
+    const items = await downloadLikedTracks(svc, stranger, new Date());
     expect(summary(items)).toEqual([
       ['Members Only', 'gated', null],
       ['AC/DC "Live"\nin Zurich', 'gated', null],
@@ -224,7 +224,7 @@ describe('downloadLikedTracks', () => {
   });
 
   it('the artist downloads their own gated track', async () => {
-    const items = await downloadLikedTracks(svc, artist);
+    const items = await downloadLikedTracks(svc, artist, new Date());
     expect(summary(items)).toEqual([
       ['Members Only', 'gated', null],
       ['AC/DC "Live"\nin Zurich', null, 'url'],
@@ -235,7 +235,7 @@ describe('downloadLikedTracks', () => {
 
   it('a supporter-service outage skips gated tracks as unavailable, never as gated', async () => {
     fake.setMode('error500');
-    const items = await downloadLikedTracks(svc, supporter);
+    const items = await downloadLikedTracks(svc, supporter, new Date());
     expect(summary(items)).toEqual([
       ['Members Only', 'unavailable', null],
       ['AC/DC "Live"\nin Zurich', 'unavailable', null],
@@ -244,7 +244,7 @@ describe('downloadLikedTracks', () => {
   });
 
   it('is empty for someone who likes nothing', async () => {
-    expect(await downloadLikedTracks(svc, otherArtist)).toEqual([]);
+    expect(await downloadLikedTracks(svc, otherArtist, new Date())).toEqual([]);
   });
 });
 

@@ -1,0 +1,61 @@
+import type { Db } from '@plyr/db';
+import { decideAccess, type AccessDecision } from './access.js';
+import type { Storage } from './storage/index.js';
+import type { SupporterService } from './supporters/index.js';
+import { servedFromCdn } from './tracks/placement.js';
+import { findTrackByFileId } from './tracks/queries.js';
+
+/** A fileId is 32 lowercase hex characters; anything else is refused before any query. */
+const FILE_ID = /^[a-f0-9]{32}$/;
+/** Public redirects point at immutable CDN objects; short, so an un-gated → gated change is seen soon. */
+const PUBLIC_CACHE = 'public, max-age=60';
+/** Presigned URLs and every answer about gated audio are for this viewer only. */
+const PRIVATE_CACHE = 'private, no-store';
+
+export type PlaybackRefusal = 'not_found' | Exclude<AccessDecision, 'allowed'>;
+
+/** What `/audio/{fileId}` answers, before it is HTTP. */
+export type Playback =
+  | {
+      ok: true;
+      /** Where the audio is now: the CDN for public audio already there, else a presigned URL. */
+      url: string;
+      cacheControl: string;
+      /** The access rule had to admit this viewer (the track is gated now). */
+      gated: boolean;
+    }
+  | { ok: false; reason: PlaybackRefusal; cacheControl?: string };
+
+/** Who asks, as the host resolved it. */
+export interface PlaybackViewer {
+  did: string | null;
+  /** The viewer lookup failed: thrown only when the answer depends on who is asking (gated audio). */
+  lookupFailure?: unknown;
+}
+
+export interface PlaybackDeps {
+  db: Db;
+  storage: Storage;
+  supporters: SupporterService;
+}
+
+/**
+ * The answer for one viewer and one fileId at `now`: the one access rule (public tracks included)
+ * decides, and the placement rule says where the bytes are served from. Backing-store failures
+ * are thrown (the caller answers "try again"); a failing supporter check is the `unavailable` refusal.
+ */
+export async function playback(deps: PlaybackDeps, viewer: PlaybackViewer, fileId: string, now: Date): Promise<Playback> {
+  if (!FILE_ID.test(fileId)) return { ok: false, reason: 'not_found' };
+  const track = await findTrackByFileId(deps.db, fileId);
+  if (!track) return { ok: false, reason: 'not_found' };
+  const gated = track.supportGate != null;
+  if (gated && viewer.lookupFailure !== undefined) throw viewer.lookupFailure;
+  const decision = await decideAccess(viewer.did, track, deps.supporters, now);
+  if (decision !== 'allowed') return { ok: false, reason: decision, cacheControl: PRIVATE_CACHE };
+  if (servedFromCdn(track)) {
+    return { ok: true, url: deps.storage.cdnUrl(track.fileId, track.fileType), cacheControl: PUBLIC_CACHE, gated };
+  }
+  // From whichever bucket holds the object now, so a move in progress never breaks playback.
+  const { url } = await deps.storage.presignGet(track.bucket, deps.storage.audioKey(track.fileId, track.fileType));
+  return { ok: true, url, cacheControl: PRIVATE_CACHE, gated };
+}
