@@ -6,12 +6,12 @@ import { Redis } from 'ioredis';
 import { createDb, type DbHandle } from '@plyr/db';
 import type { CoreConfig, Services } from '@plyr/core';
 import { createAuthService, createOAuthClient } from '@plyr/core/auth/index';
-import { createJobs } from '@plyr/core/jobs/index';
 import { createStorage, startEmbeddedS3, type StorageConfig } from '@plyr/core/storage/index';
 import { createSupporterService } from '@plyr/core/supporters/index';
 import { createMetrics } from '@plyr/core/metrics';
 import { prepareDataDir } from './data-dir.js';
 import type { Env } from './env.js';
+import { startJobWorker } from './jobs.js';
 import { createLogger } from './logger.js';
 
 export interface AppContext {
@@ -24,7 +24,7 @@ export interface AppContext {
 
 export interface AppContextOptions {
   logDestination?: DestinationStream;
-  /** Run the job worker in this process (the API default; the separate worker entry sets true alone). */
+  /** Run the job worker in this process (default WORKER_ENABLED; the separate worker entry sets true). */
   runWorker?: boolean;
 }
 
@@ -85,13 +85,12 @@ export async function createAppContext(env: Env, options: AppContextOptions = {}
     });
     const oauth = await createOAuthClient({ config, db, redis, logger });
     const auth = createAuthService({ db, oauth, logger });
-    const base = { config, db, redis, storage, supporters, oauth, auth, logger, metrics };
-    const jobs = await createJobs(base, {
-      redisUrl: env.redisUrl,
-      runWorker: options.runWorker ?? env.workerEnabled,
-    });
-    closers.push(() => jobs.close());
-    const services: Services = { ...base, jobs };
+    const services: Services = { config, db, redis, storage, supporters, oauth, auth, logger, metrics };
+    if (options.runWorker ?? env.workerEnabled) {
+      // The queue lives in the database every mode has (the embedded server's URL included).
+      const worker = await startJobWorker({ databaseUrl: dbHandle.url, deps: services });
+      closers.push(() => worker.close());
+    }
 
     return {
       env,

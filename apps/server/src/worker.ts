@@ -4,8 +4,9 @@ import { loadEnvOrExit } from './env.js';
 import { exitOnStartupError, listenError } from './startup-errors.js';
 
 const env = loadEnvOrExit();
-if (!env.redisUrl) {
-  console.error('invalid environment: REDIS_URL: the separate worker needs Redis (without it the API runs jobs in-process)');
+if (!env.databaseUrl) {
+  // The embedded database belongs to the API process; a second process cannot share its data directory.
+  console.error('invalid environment: DATABASE_URL: the separate worker needs a shared PostgreSQL (without it the API runs the jobs itself)');
   process.exit(1);
 }
 // Loaded after validation so a bad variable is reported before any heavy module loads.

@@ -6,10 +6,9 @@ import type { CoreConfig } from './config.js';
 import type { Storage } from './storage/index.js';
 import type { SupporterService } from './supporters/index.js';
 import type { AuthService } from './auth/index.js';
-import type { Jobs } from './jobs/index.js';
 import type { Metrics } from './metrics.js';
 
-/** Everything a request handler or job may use; built once per process by the host. */
+/** Everything a request handler may use; built once per process by the host. Jobs get narrower slices. */
 export interface Services {
   config: CoreConfig;
   db: Db;
@@ -18,7 +17,6 @@ export interface Services {
   supporters: SupporterService;
   oauth: NodeOAuthClient;
   auth: AuthService;
-  jobs: Jobs;
   logger: Logger;
   metrics: Metrics;
 }

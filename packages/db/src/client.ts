@@ -90,7 +90,10 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
   };
 }
 
-/** On a connection of their own, without the pool's timeouts: a migration may rightly run for minutes. */
+/**
+ * On a connection of their own, without the pool's timeouts: a migration may rightly run for minutes.
+ * Ours first, then the job queue's schema (`graphile_worker`), both idempotent.
+ */
 export async function runMigrations(url: string): Promise<void> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
@@ -98,6 +101,16 @@ export async function runMigrations(url: string): Promise<void> {
   } finally {
     await sql.end({ timeout: 5 });
   }
+  await installJobQueueSchema(url);
+}
+
+/**
+ * graphile-worker installs and upgrades its own schema; run here, with ours, so that an instance
+ * that only enqueues (WORKER_ENABLED=false) and every test database cloned from the template have it.
+ */
+async function installJobQueueSchema(connectionString: string): Promise<void> {
+  const { runMigrations: migrateQueue, Logger } = await import('graphile-worker');
+  await migrateQueue({ connectionString, logger: new Logger(() => () => {}) });
 }
 
 /**

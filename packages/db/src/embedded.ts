@@ -22,6 +22,8 @@ export async function startEmbeddedPostgres(
   dir: string,
   onNotice: (message: string) => void = () => {},
 ): Promise<{ url: string; stop: () => Promise<void> }> {
+  // Before the port check: a server orphaned by a killed host still holds the saved port.
+  await stopOrphanedServer(join(dir, 'cluster'));
   const portFile = join(dir, 'port');
   const saved = existsSync(portFile) ? Number(readFileSync(portFile, 'utf8')) : null;
   // The port is ours to choose: one taken by something else since the last run is simply replaced.
@@ -60,6 +62,34 @@ export async function startEmbeddedPostgres(
   }
   if (port !== saved) writeFileSync(portFile, String(port));
   return { url: `postgres://plyr:plyr@127.0.0.1:${port}/plyr`, stop: () => pg.stop() };
+}
+
+const ORPHAN_STOP_TIMEOUT_MS = 30_000;
+
+/**
+ * A host killed outright (SIGKILL, OOM) leaves its PostgreSQL child running on the data directory,
+ * and a new server refuses to start next to it. Nobody else uses this cluster, so that server is
+ * shut down (fast mode: it aborts open transactions, keeps everything committed) before starting.
+ */
+async function stopOrphanedServer(clusterDir: string): Promise<void> {
+  const pidFile = join(clusterDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isPostgres(pid)) return;
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + ORPHAN_STOP_TIMEOUT_MS;
+  while (isPostgres(pid)) {
+    if (Date.now() > deadline) throw new Error(`embedded PostgreSQL (pid ${pid}) left running by a previous process did not stop`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function isPostgres(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres');
+  } catch {
+    return false;
+  }
 }
 
 /** One line from what initdb or postgres printed: the cause, and what to do about it. */

@@ -6,3 +6,4 @@ export * from './secrets.js';
 export * from './tcp-proxy.js';
 export * from './atprotofans.js';
 export * from './s3.js';
+export * from './jobs.js';

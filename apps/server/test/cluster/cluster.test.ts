@@ -1,7 +1,5 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresSessionStore } from '@plyr/core/auth/index';
-import { QUEUE_NAME } from '@plyr/core/jobs/bullmq';
 import { startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing';
 import { startLocalAtprotoNetwork, type LocalAtprotoNetwork } from '@plyr/testing/atproto/network';
 import { loginAs, type SignedInUser } from '@plyr/testing/atproto/login';
@@ -158,11 +156,18 @@ describe('two API instances and a worker', () => {
   it('each move job runs once, whichever instance enqueued it, even when both get the same change at once', async () => {
     const tracks = await Promise.all([0, 1, 2, 3].map((i) => uploadVia(on(i), { title: `Moved ${i}` })));
     const racing = tracks[0]!;
-    await Promise.all([
+    const updates = await Promise.all([
       ...tracks.map((t, i) => trpcMutation(on(i).url, 'tracks.update', { id: t.id, supportGate: { type: 'any' } }, artist.headers)),
       trpcMutation(on(1).url, 'tracks.update', { id: racing.id, supportGate: { type: 'any' } }, artist.headers),
     ]);
+    for (const u of updates) expect(u.status, u.text).toBe(200);
     for (const t of tracks) await eventually(`${t.id} settled`, () => settled(t.id), 30_000, 200);
+    // The worker reports each finished job in its log; the line may trail the row by a moment.
+    const reported = async () => {
+      const done = await moveJobsOf(tracks.map((t) => t.id));
+      return tracks.every((t) => done.some((j) => j.trackId === t.id && j.state === 'completed'));
+    };
+    await eventually('the worker reported every move', reported, 15_000, 200);
 
     const jobs = await moveJobsOf(tracks.map((t) => t.id));
     for (const t of tracks) {
@@ -224,33 +229,27 @@ interface MoveJob {
   stalled: number;
 }
 
-/** The move jobs of these tracks as BullMQ keeps them in Redis (`bull:<queue>:<id>` hashes). */
+/**
+ * The move jobs of these tracks as the worker reported them: a line per attempt that ended ('job
+ * done', 'job attempt failed; retrying', 'job failed for good'), keyed by the track's job key. A job
+ * counts as stalled when the worker had to free the locks of a worker that died holding it.
+ */
 async function moveJobsOf(trackIds: string[]): Promise<MoveJob[]> {
-  const redis = new Redis(cluster.redisUrl, { maxRetriesPerRequest: 1 });
-  try {
-    const prefix = `bull:${QUEUE_NAME}`;
-    const completed = new Set(await redis.zrange(`${prefix}:completed`, 0, -1));
-    const failed = new Set(await redis.zrange(`${prefix}:failed`, 0, -1));
-    const ids = [...new Set([...completed, ...failed, ...(await redis.lrange(`${prefix}:wait`, 0, -1)), ...(await redis.lrange(`${prefix}:active`, 0, -1))])];
-    const jobs: MoveJob[] = [];
-    for (const id of ids) {
-      const hash = await redis.hgetall(`${prefix}:${id}`);
-      if (hash.name !== 'track-move') continue;
-      const trackId = (JSON.parse(hash.data ?? '{}') as { trackId?: string }).trackId ?? '';
-      if (!trackIds.includes(trackId)) continue;
-      jobs.push({
-        id,
-        trackId,
-        state: completed.has(id) ? 'completed' : failed.has(id) ? 'failed' : 'other',
-        attemptsStarted: Number(hash.ats ?? 0),
-        attemptsMade: Number(hash.atm ?? 0),
-        stalled: Number(hash.stc ?? 0),
-      });
-    }
-    return jobs;
-  } finally {
-    redis.disconnect();
+  const records = logRecords(cluster.worker);
+  const stalled = records.filter((r) => r.msg === 'job worker: released the jobs of a worker that is gone').length;
+  const outcomes = records.filter((r) => r.job === 'track-move' && typeof r.key === 'string' && r.key.startsWith('track-sync:'));
+  const jobs = new Map<string, MoveJob>();
+  for (const r of outcomes) {
+    const trackId = (r.key as string).slice('track-sync:'.length);
+    if (!trackIds.includes(trackId)) continue;
+    const id = String(r.jobId);
+    const job = jobs.get(id) ?? { id, trackId, state: 'other', attemptsStarted: 0, attemptsMade: 0, stalled };
+    job.attemptsStarted += 1;
+    job.attemptsMade = Math.max(job.attemptsMade, Number(r.attempt));
+    job.state = r.msg === 'job done' ? 'completed' : r.msg === 'job failed for good' ? 'failed' : job.state;
+    jobs.set(id, job);
   }
+  return [...jobs.values()];
 }
 
 describe(`soak (${SOAK_SECONDS} s of mixed traffic across both instances)`, () => {
@@ -321,7 +320,7 @@ describe(`soak (${SOAK_SECONDS} s of mixed traffic across both instances)`, () =
     }
     // Nobody died of it (a leak under the heap cap ends in an out-of-memory crash).
     for (const p of [cluster.a.process, cluster.b.process, cluster.worker]) expect(p.process.exitCode).toBeNull();
-    // Three pools of at most 10, BullMQ aside: never more, and not creeping up.
+    // Three pools of at most 10 (the worker's job-queue connections aside): never more, and not creeping up.
     expect(report.postgresConnections[1]!).toBeLessThanOrEqual(30);
     expect(report.postgresConnections[1]!).toBeLessThanOrEqual(report.postgresConnections[0]! + 3);
     await eventually('the last flip settled', () => settled(flipping.id), 30_000, 200);

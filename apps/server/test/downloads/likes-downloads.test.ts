@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeAtprotofans, startTestApp, type FakeAtprotofans, type TestApp } from '@plyr/testing';
+import { startFakeAtprotofans, startTestApp, whenJobsIdle, type FakeAtprotofans, type TestApp } from '@plyr/testing';
 import { startLocalAtprotoNetwork, type LocalAtprotoNetwork } from '@plyr/testing/atproto/network';
 import { loginAs } from '@plyr/testing/atproto/login';
 import { anonymous, mp3Bytes, mutate, ok, query, uploadTrack, type Caller, type Track } from '../tracks/helpers.js';
@@ -64,7 +64,7 @@ beforeAll(async () => {
   fans.setSupporters([[supporter.did, artist.did]]);
   publicTrack = await uploadTrack(app, artist, { title: 'Open Air', bytes: publicBytes });
   gatedTrack = await uploadTrack(app, artist, { title: 'Members Only', supportGate: { type: 'any' }, bytes: gatedBytes });
-  await app.services.jobs.whenIdle();
+  await whenJobsIdle(app.services.db);
 });
 
 afterAll(async () => {
@@ -75,7 +75,7 @@ afterAll(async () => {
 describe('tracks.like / tracks.unlike', () => {
   it('like writes fm.plyr.like { subject: { uri, cid } of the track record, createdAt } to the listener PDS; unlike removes it', async () => {
     expect(ok(await like(stranger, publicTrack.id))).toEqual({ id: publicTrack.id, liked: true });
-    await app.services.jobs.whenIdle();
+    await whenJobsIdle(app.services.db);
     const records = await likeRecordsOf(stranger.did);
     expect(records).toHaveLength(1);
     expect(records[0]!.value).toEqual({
@@ -85,7 +85,7 @@ describe('tracks.like / tracks.unlike', () => {
     });
 
     expect(ok(await unlike(stranger, publicTrack.id))).toEqual({ id: publicTrack.id, liked: false });
-    await app.services.jobs.whenIdle();
+    await whenJobsIdle(app.services.db);
     expect(await likeRecordsOf(stranger.did)).toEqual([]);
     expect(ok(await query<{ items: Track[] }>(app, stranger, 'tracks.liked')).items).toEqual([]);
   });
@@ -93,22 +93,22 @@ describe('tracks.like / tracks.unlike', () => {
   it('liking twice keeps one like and one record; unliking twice is fine', async () => {
     ok(await like(stranger, gatedTrack.id));
     ok(await like(stranger, gatedTrack.id));
-    await app.services.jobs.whenIdle();
+    await whenJobsIdle(app.services.db);
     ok(await like(stranger, gatedTrack.id));
-    await app.services.jobs.whenIdle();
+    await whenJobsIdle(app.services.db);
     expect(await likeRecordsOf(stranger.did)).toHaveLength(1);
     expect(ok(await query<{ items: Track[] }>(app, stranger, 'tracks.liked')).items.map((t) => t.id)).toEqual([gatedTrack.id]);
 
     ok(await unlike(stranger, gatedTrack.id));
     ok(await unlike(stranger, gatedTrack.id));
-    await app.services.jobs.whenIdle();
+    await whenJobsIdle(app.services.db);
     expect(await likeRecordsOf(stranger.did)).toEqual([]);
   });
 
   it('an unlike right after the like leaves no record behind', async () => {
     ok(await like(stranger, publicTrack.id));
     ok(await unlike(stranger, publicTrack.id));
-    await app.services.jobs.whenIdle();
+    await whenJobsIdle(app.services.db);
     expect(await likeRecordsOf(stranger.did)).toEqual([]);
   });
 
@@ -131,7 +131,7 @@ describe('tracks.liked and downloads.likedTracks', () => {
       ok(await like(who, publicTrack.id));
       ok(await like(who, gatedTrack.id));
     }
-    await app.services.jobs.whenIdle();
+    await whenJobsIdle(app.services.db);
   });
 
   afterAll(async () => {
@@ -139,7 +139,7 @@ describe('tracks.liked and downloads.likedTracks', () => {
       ok(await unlike(who, publicTrack.id));
       ok(await unlike(who, gatedTrack.id));
     }
-    await app.services.jobs.whenIdle();
+    await whenJobsIdle(app.services.db);
   });
 
   beforeEach(() => fans.reset());

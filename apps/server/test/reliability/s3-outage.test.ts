@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, startTestS3, storageEnv, type TestApp } from '@plyr/testing';
 import { startLocalAtprotoNetwork, type LocalAtprotoNetwork } from '@plyr/testing/atproto/network';
 import { loginAs, type SignedInUser } from '@plyr/testing/atproto/login';
-import type { Jobs } from '@plyr/core/jobs/index';
 import { createStorage } from '@plyr/core/storage/index';
-import { bucketsHolding, mp3Bytes, readTrackRecord, recordKeyOf, startMoveWorker, uploadTrack, type Track } from '../tracks/helpers.js';
+import { bucketsHolding, mp3Bytes, readTrackRecord, recordKeyOf, startMoveWorker, uploadTrack, type TestWorker, type Track } from '../tracks/helpers.js';
 import { OwnRedis } from '../rate-limit/client.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
 import { eventually, http, trpcCode, trpcMutation } from './support/http.js';
@@ -105,7 +104,7 @@ describe('storage down', () => {
 });
 
 describe('storage down in the middle of a move', () => {
-  let worker: Jobs | undefined;
+  let worker: TestWorker | undefined;
   afterAll(async () => {
     await worker?.close();
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresSessionStore } from '@plyr/core/auth/index';
-import { startFakeAtprotofans, startTestApp, type FakeAtprotofans, type TestApp } from '@plyr/testing';
+import { startFakeAtprotofans, startTestApp, whenJobsIdle, type FakeAtprotofans, type TestApp } from '@plyr/testing';
 import { startLocalAtprotoNetwork, type LocalAtprotoNetwork } from '@plyr/testing/atproto/network';
 import { OwnRedis } from '../rate-limit/client.js';
 import { bucketsHolding, readTrackRecord, recordKeyOf, uploadTrack, type Track } from '../tracks/helpers.js';
@@ -91,7 +91,7 @@ describe("another user and an artist's gated track", () => {
     expect(audio.status).toBe(402);
     expect(audio.headers.get('location')).toBeNull();
 
-    await app.services.jobs.whenIdle({ timeoutMs: 10_000 });
+    await whenJobsIdle(app.services.db, { timeoutMs: 10_000 });
     expect(await app.services.db.query.tracks.findFirst({ where: (t, { eq }) => eq(t.id, track.id) })).toEqual(rowBefore);
     expect(await bucketsHolding(app, track)).toEqual(['private']);
     expect(await readTrackRecord(network.pdsUrl, artist.did, await recordKeyOf(app, track.id))).toEqual(recordBefore);
@@ -101,7 +101,7 @@ describe("another user and an artist's gated track", () => {
     const res = await mutate('tracks.update', { id: track.id, title: 'Supporters only (remaster)' }, { authorization: `Bearer ${developerToken}` });
     expect(res.status).toBe(200);
     expect(res.json.result.data.title).toBe('Supporters only (remaster)');
-    await app.services.jobs.whenIdle({ timeoutMs: 20_000 });
+    await whenJobsIdle(app.services.db, { timeoutMs: 20_000 });
   });
 });
 
@@ -171,7 +171,7 @@ describe('gated bytes and presigned URLs', () => {
     expect(res.status).toBe(200);
     // Access follows the gate at once, before the move is done.
     expect((await call(`/audio/${track.fileId}`, { headers: listener.headers })).status).toBe(402);
-    await app.services.jobs.whenIdle({ timeoutMs: 30_000 });
+    await whenJobsIdle(app.services.db, { timeoutMs: 30_000 });
     expect(await bucketsHolding(app, track)).toEqual(['private']);
     expect((await fetchStorage(cdnUrl)).status).not.toBe(200);
     const record = await readTrackRecord(network.pdsUrl, artist.did, await recordKeyOf(app, track.id));

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
-import { createJobs, defineJob, type Jobs } from '@plyr/core/jobs/index';
 import { syncTrack, type MoveHooks } from '@plyr/core/tracks/index';
-import type { TestApp } from '@plyr/testing';
+import { startJobWorker } from '@plyr/server';
+import { whenJobsIdle, type TestApp } from '@plyr/testing';
 import type { TrackOutput } from '@plyr/api';
 
 /** Fixtures shared by the track and /audio tests: a tRPC caller, audio bytes, a full upload. */
@@ -97,19 +97,23 @@ export async function recordKeyOf(app: TestApp, trackId: string): Promise<string
   return row!.recordUri!.split('/').pop()!;
 }
 
+export interface TestWorker {
+  /** Resolves once the queue holds nothing pending (see whenJobsIdle). */
+  whenIdle(opts?: { timeoutMs?: number }): Promise<void>;
+  close(): Promise<void>;
+}
+
 /**
- * A separate job worker on the app's Redis (start the app with `runWorker: false`), whose move runs
- * the real steps with `hooks` in between: tests pause or fail a move at a chosen step.
+ * A separate job worker on the app's database (start the app with `runWorker: false`), whose move
+ * runs the real steps with `hooks` in between: tests pause or fail a move at a chosen step.
  */
-export async function startMoveWorker(app: TestApp, hooks: MoveHooks = {}): Promise<Jobs> {
-  const { jobs: _jobs, ...base } = app.services;
-  return createJobs(base, {
-    redisUrl: app.ctx.env.redisUrl!,
-    runWorker: true,
-    processors: {
-      'track-move': defineJob({ attempts: 10, process: (data, { services }) => syncTrack(services, data, hooks) }),
-    },
+export async function startMoveWorker(app: TestApp, hooks: MoveHooks = {}): Promise<TestWorker> {
+  const runner = await startJobWorker({
+    databaseUrl: app.ctx.env.databaseUrl!,
+    deps: app.services,
+    processors: { 'track-move': (data) => syncTrack(app.services, data, hooks) },
   });
+  return { whenIdle: (opts) => whenJobsIdle(app.services.db, opts), close: () => runner.close() };
 }
 
 /** Where the object of a track is: which buckets hold `audio/{fileId}.{ext}`. */

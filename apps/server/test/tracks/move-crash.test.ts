@@ -2,7 +2,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAtprotofans, startTestApp, type FakeAtprotofans, type TestApp } from '@plyr/testing';
 import { startLocalAtprotoNetwork, type LocalAtprotoNetwork } from '@plyr/testing/atproto/network';
 import { loginAs } from '@plyr/testing/atproto/login';
-import type { Jobs } from '@plyr/core/jobs/index';
 import type { MoveHooks } from '@plyr/core/tracks/index';
 import {
   bucketsHolding,
@@ -16,6 +15,7 @@ import {
   startMoveWorker,
   uploadTrack,
   type Caller,
+  type TestWorker,
   type Track,
 } from './helpers.js';
 
@@ -29,7 +29,7 @@ let fans: FakeAtprotofans;
 let app: TestApp;
 let artist: Caller & { did: string };
 let stranger: Caller;
-const workers: Jobs[] = [];
+const workers: TestWorker[] = [];
 
 beforeAll(async () => {
   network = await startLocalAtprotoNetwork();
@@ -50,7 +50,7 @@ afterAll(async () => {
   await network?.close();
 });
 
-async function worker(hooks?: MoveHooks): Promise<Jobs> {
+async function worker(hooks?: MoveHooks): Promise<TestWorker> {
   const w = await startMoveWorker(app, hooks);
   workers.push(w);
   return w;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '@plyr/testing';
+import { startTestApp, whenJobsIdle, type TestApp } from '@plyr/testing';
 import { startLocalAtprotoNetwork, type LocalAtprotoNetwork } from '@plyr/testing/atproto/network';
 import { loginAs } from '@plyr/testing/atproto/login';
 import { mp3Bytes, mutate, ok, query, readTrackRecord, recordKeyOf, uploadTrack, bucketsHolding, type Caller, type Track } from './helpers.js';
@@ -13,7 +13,7 @@ const MAX_UPLOAD_BYTES = 64 * 1024;
 
 beforeAll(async () => {
   network = await startLocalAtprotoNetwork();
-  // No Redis here: jobs run on the in-process queue (the other track tests use BullMQ).
+  // No Redis here: jobs need none (they are queued in PostgreSQL in every mode).
   app = await startTestApp(
     { ...network.env, RATE_LIMIT_ENABLED: 'false', MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) },
     { redisUrl: null },
@@ -42,11 +42,11 @@ async function ticket(who: Caller, size: number, contentType = 'audio/mpeg') {
 const stagedExists = async (uploadId: string) => (await app.services.storage.head('private', `staging/${uploadId}`)) !== null;
 
 describe('upload', () => {
-  it('without Redis, moves the audio and rewrites the record on a gate change with the in-process queue', async () => {
+  it('without Redis, moves the audio and rewrites the record on a gate change (the queue is in PostgreSQL)', async () => {
     const track = await uploadTrack(app, artist, { title: 'No Redis' });
     const updated = ok(await mutate<Track>(app, artist, 'tracks.update', { id: track.id, supportGate: { type: 'any' } }));
     expect(updated.supportGate).toEqual({ type: 'any' });
-    await app.services.jobs.whenIdle();
+    await whenJobsIdle(app.services.db);
     expect(await bucketsHolding(app, track)).toEqual(['private']);
     expect(ok(await query<Track>(app, artist, 'tracks.byId', { id: track.id })).storage).toBe('ready');
     const record = await readTrackRecord(network.pdsUrl, artist.did, await recordKeyOf(app, track.id));

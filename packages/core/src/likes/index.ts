@@ -1,9 +1,3 @@
 export { likeTrack, listLikedTracks, unlikeTrack } from './likes.js';
-export {
-  LIKE_COLLECTION,
-  LIKE_RECORD_JOB,
-  likeRecordJob,
-  PDS_WRITE_TIMEOUT_MS,
-  TrackRecordPendingError,
-  type LikeRecordJobData,
-} from './record-job.js';
+export { LIKE_COLLECTION, PDS_WRITE_TIMEOUT_MS, syncLikeRecord, TrackRecordPendingError } from './record-job.js';
+export type { LikeRecordJobData } from '../jobs/payloads.js';

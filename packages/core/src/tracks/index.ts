@@ -21,15 +21,16 @@ export {
 } from './queries.js';
 export { apiAudioUrl, bucketForGate, playableAudioUrl, recordAudioUrl } from './placement.js';
 export { createUpload, finalizeUpload, UPLOAD_URL_TTL_SECONDS, type CreateUploadInput, type FinalizeUploadInput, type UploadTicket } from './uploads.js';
-export { cleanupDeletedTrack, deleteTrack, updateTrack, type DeletedTrack, type UpdateTrackInput } from './writes.js';
-export { CopyVerificationError, syncTrack, type MoveHooks, type TrackMoveData } from './move.js';
+export { cleanupDeletedTrack, deleteTrack, updateTrack, type UpdateTrackInput } from './writes.js';
+export type { DeletedTrack, TrackMoveData } from '../jobs/payloads.js';
+export { CopyVerificationError, syncTrack, type MoveHooks } from './move.js';
 export { writeTrackRecord } from './record-sync.js';
 export { withTrackLock } from './track-lock.js';
 export {
   ABANDONED_UPLOAD_AGE_MS,
-  MAINTENANCE_INTERVAL_MS,
+  MAINTENANCE_INTERVAL_MINUTES,
   resumeStalledTrackSyncs,
+  runMaintenance,
   STALLED_SYNC_AGE_MS,
   sweepAbandonedUploads,
 } from './maintenance.js';
-export { trackCleanupJob, trackMoveJob } from './jobs.js';

@@ -1,12 +1,14 @@
-import { and, eq, isNull, lt, or } from 'drizzle-orm';
+import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { tracks, uploads } from '@plyr/db';
-import { defineJob } from '../jobs/types.js';
+import { enqueueJob } from '../jobs/enqueue.js';
+import { trackSyncKey } from '../jobs/payloads.js';
 import type { Services } from '../services.js';
 
-export const MAINTENANCE_INTERVAL_MS = 5 * 60_000;
+/** How often the maintenance job runs (a graphile-worker crontab line at the host). */
+export const MAINTENANCE_INTERVAL_MINUTES = 5;
 /** A presigned PUT lives 15 minutes; a staged upload not finalized within a day is abandoned. */
 export const ABANDONED_UPLOAD_AGE_MS = 24 * 3_600_000;
-/** A move or record write still pending this long after the change lost its job (crash, Redis outage). */
+/** A move or record write still pending this long after the change, with no job left for it, has drifted. */
 export const STALLED_SYNC_AGE_MS = 10 * 60_000;
 const BATCH = 500;
 
@@ -24,8 +26,12 @@ export async function sweepAbandonedUploads(services: Pick<Services, 'db' | 'sto
   return stale.length;
 }
 
-/** Re-enqueues moves and record writes whose job was lost; at most one such job per track at a time. */
-export async function resumeStalledTrackSyncs(services: Pick<Services, 'db' | 'jobs'>, now = new Date()): Promise<number> {
+/**
+ * Drift: a track left moving or with its record unwritten whose job gave up (retries spent, or the
+ * artist's OAuth grant missing until they sign in again). Enqueues a fresh move for each; tracks
+ * that still have a live job are left to it.
+ */
+export async function resumeStalledTrackSyncs(services: Pick<Services, 'db'>, now = new Date()): Promise<number> {
   const stalled = await services.db
     .select({ trackId: tracks.id, fileId: tracks.fileId, fileType: tracks.fileType })
     .from(tracks)
@@ -33,20 +39,22 @@ export async function resumeStalledTrackSyncs(services: Pick<Services, 'db' | 'j
       and(
         or(eq(tracks.moving, true), isNull(tracks.recordCid)),
         lt(tracks.updatedAt, new Date(now.getTime() - STALLED_SYNC_AGE_MS)),
+        sql`not exists (
+          select 1 from graphile_worker.jobs
+          where jobs.key = 'track-sync:' || ${tracks.id} and (jobs.attempts < jobs.max_attempts or jobs.locked_at is not null)
+        )`,
       ),
     )
     .limit(BATCH);
   for (const track of stalled) {
-    await services.jobs.enqueue('track-move', track, { dedupeId: `resume-track-move:${track.trackId}` });
+    await enqueueJob(services.db, 'track-move', track, { jobKey: trackSyncKey(track.trackId) });
   }
   return stalled.length;
 }
 
-export const maintenanceJob = defineJob<Record<string, never>>({
-  attempts: 1,
-  async process(_data, { services, logger }) {
-    const swept = await sweepAbandonedUploads(services);
-    const resumed = await resumeStalledTrackSyncs(services);
-    if (swept > 0 || resumed > 0) logger.info({ swept, resumed }, 'maintenance: abandoned uploads swept, stalled syncs resumed');
-  },
-});
+/** The periodic pass: only what no single change can finish by itself. */
+export async function runMaintenance(services: Pick<Services, 'db' | 'storage' | 'logger'>): Promise<void> {
+  const swept = await sweepAbandonedUploads(services);
+  const resumed = await resumeStalledTrackSyncs(services);
+  if (swept > 0 || resumed > 0) services.logger.info({ swept, resumed }, 'maintenance: abandoned uploads swept, drifted tracks resumed');
+}

@@ -1,19 +1,13 @@
 import { and, eq, isNotNull, isNull } from 'drizzle-orm';
 import { tracks, type StorageBucket } from '@plyr/db';
 import { AtprotoSessionUnavailableError } from '../auth/index.js';
-import { PermanentJobError } from '../jobs/types.js';
+import { PermanentJobError } from '../jobs/errors.js';
+import type { TrackMoveData } from '../jobs/payloads.js';
 import type { Services } from '../services.js';
 import { bucketForGate, otherBucket } from './placement.js';
 import { findTrack, type TrackRow } from './queries.js';
 import { writeTrackRecord } from './record-sync.js';
 import { withTrackLock } from './track-lock.js';
-
-/** Identifies the audio even after the row is gone, so a move that meets a deleted track still cleans up. */
-export interface TrackMoveData {
-  trackId: string;
-  fileId: string;
-  fileType: string;
-}
 
 /** Points between the steps of a move where tests inject a crash or a failure. */
 export interface MoveHooks {
@@ -119,7 +113,7 @@ async function settleStorage(services: MoveServices, row: TrackRow, hooks: MoveH
 
 /**
  * Without the artist's OAuth grant no retry can write the record; the row keeps `recordCid` null,
- * so maintenance writes it once the artist signs in again.
+ * so the maintenance pass (drift) writes it once the artist signs in again.
  */
 async function writeRecordOrGiveUp(services: MoveServices, row: TrackRow): Promise<boolean> {
   try {

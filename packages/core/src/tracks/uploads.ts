@@ -2,6 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { tracks, uploads } from '@plyr/db';
 import type { SupportGate } from '../gate.js';
+import { backstopRunAt, runBeforeBackstop, type Backstop } from '../jobs/backstop.js';
+import { enqueueJob } from '../jobs/enqueue.js';
+import { trackRecordKey } from '../jobs/payloads.js';
 import { newTrackRecordUri } from '../records/index.js';
 import type { Services } from '../services.js';
 import { AUDIO_SNIFF_BYTES, sniffAudioFormat } from '../storage/index.js';
@@ -65,7 +68,7 @@ export interface FinalizeUploadInput {
  * except when nothing was uploaded yet (the artist may still PUT it).
  */
 export async function finalizeUpload(
-  services: Pick<Services, 'db' | 'storage' | 'config' | 'auth' | 'jobs' | 'logger'>,
+  services: Pick<Services, 'db' | 'storage' | 'config' | 'auth' | 'logger'>,
   artistDid: string,
   input: FinalizeUploadInput,
 ): Promise<TrackRow> {
@@ -126,6 +129,11 @@ export async function finalizeUpload(
           updatedAt: now,
         })
         .returning({ id: tracks.id });
+      // The record write below, as a job committed with the track: it runs if that write never finishes.
+      await enqueueJob(tx, 'track-move', { trackId: track!.id, fileId, fileType: format.ext }, {
+        jobKey: trackRecordKey(track!.id),
+        runAt: backstopRunAt(),
+      });
       return track!.id;
     });
   } catch (err) {
@@ -137,14 +145,11 @@ export async function finalizeUpload(
   });
 
   const row = (await findTrack(db, trackId))!;
-  try {
-    await writeTrackRecord(services, row);
-  } catch (err) {
-    // The track exists either way; the job retries the record with backoff.
-    services.logger.warn({ err, trackId }, 'track record not written yet; retrying in the background');
-    await services.jobs
-      .enqueue('track-move', { trackId, fileId, fileType: format.ext })
-      .catch((enqueueErr: unknown) => services.logger.error({ err: enqueueErr, trackId }, 'could not enqueue the record write; maintenance will'));
-  }
+  const backstop: Backstop<'track-move'> = {
+    name: 'track-move',
+    payload: { trackId, fileId, fileType: format.ext },
+    jobKey: trackRecordKey(trackId),
+  };
+  await runBeforeBackstop(db, services.logger, backstop, () => writeTrackRecord(services, row));
   return (await findTrack(db, trackId)) ?? row;
 }

@@ -1,6 +1,9 @@
 import { and, eq } from 'drizzle-orm';
 import { tracks } from '@plyr/db';
 import type { SupportGate } from '../gate.js';
+import { backstopRunAt, runBeforeBackstop, type Backstop } from '../jobs/backstop.js';
+import { enqueueJob } from '../jobs/enqueue.js';
+import { trackCleanupKey, trackSyncKey, type DeletedTrack } from '../jobs/payloads.js';
 import type { Services } from '../services.js';
 import { NotTrackOwnerError, TrackNotFoundError } from './errors.js';
 import { deleteAudioEverywhere } from './move.js';
@@ -8,7 +11,7 @@ import { findTrack, type TrackRow } from './queries.js';
 import { deleteArtistTrackRecord } from './record-sync.js';
 import { withTrackLock } from './track-lock.js';
 
-type WriteServices = Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'jobs' | 'logger'>;
+type WriteServices = Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger'>;
 
 async function ownedTrack(services: WriteServices, artistDid: string, trackId: string): Promise<TrackRow> {
   const row = await findTrack(services.db, trackId);
@@ -38,42 +41,28 @@ export async function updateTrack(
   const gateChanged = input.supportGate !== undefined && (input.supportGate === null) !== (row.supportGate === null);
   if (!titleChanged && !gateChanged) return row;
 
-  const updated = await services.db
-    .update(tracks)
-    .set({
-      ...(titleChanged ? { title: input.title } : {}),
-      ...(gateChanged ? { supportGate: input.supportGate ?? null, moving: true } : {}),
-      // The record no longer matches the row until the job rewrites it.
-      recordCid: null,
-      updatedAt: new Date(),
-    })
-    .where(and(eq(tracks.id, trackId), eq(tracks.artistDid, artistDid)))
-    .returning({ id: tracks.id });
-  if (updated.length === 0) throw new TrackNotFoundError();
-
-  await services.jobs.enqueue('track-move', { trackId, fileId: row.fileId, fileType: row.fileType }).catch((err: unknown) => {
-    // The row already says what must happen; maintenance re-enqueues tracks left moving.
-    services.logger.error({ err, trackId }, 'could not enqueue the track move; maintenance will');
+  await services.db.transaction(async (tx) => {
+    const updated = await tx
+      .update(tracks)
+      .set({
+        ...(titleChanged ? { title: input.title } : {}),
+        ...(gateChanged ? { supportGate: input.supportGate ?? null, moving: true } : {}),
+        // The record no longer matches the row until the job rewrites it.
+        recordCid: null,
+        updatedAt: new Date(),
+      })
+      .where(and(eq(tracks.id, trackId), eq(tracks.artistDid, artistDid)))
+      .returning({ id: tracks.id });
+    if (updated.length === 0) throw new TrackNotFoundError();
+    // Committed with the change or not at all; the key folds quick successive changes into one move.
+    await enqueueJob(tx, 'track-move', { trackId, fileId: row.fileId, fileType: row.fileType }, { jobKey: trackSyncKey(trackId) });
   });
   return (await findTrack(services.db, trackId)) ?? row;
-}
-
-export interface DeletedTrack {
-  trackId: string;
-  fileId: string;
-  fileType: string;
-  artistDid: string;
-  recordUri: string | null;
 }
 
 /** Removes the row at once, then the audio in both buckets and the record (a job retries what fails). */
 export async function deleteTrack(services: WriteServices, artistDid: string, trackId: string): Promise<void> {
   const row = await ownedTrack(services, artistDid, trackId);
-  const deleted = await services.db
-    .delete(tracks)
-    .where(and(eq(tracks.id, trackId), eq(tracks.artistDid, artistDid)))
-    .returning({ id: tracks.id });
-  if (deleted.length === 0) throw new TrackNotFoundError();
   const leftovers: DeletedTrack = {
     trackId,
     fileId: row.fileId,
@@ -81,14 +70,16 @@ export async function deleteTrack(services: WriteServices, artistDid: string, tr
     artistDid,
     recordUri: row.recordUri,
   };
-  try {
-    await cleanupDeletedTrack(services, leftovers);
-  } catch (err) {
-    services.logger.warn({ err, trackId }, 'deleted track not fully cleaned up; retrying in the background');
-    await services.jobs.enqueue('track-cleanup', leftovers).catch((enqueueErr: unknown) => {
-      services.logger.error({ err: enqueueErr, trackId }, 'could not enqueue the cleanup of a deleted track');
-    });
-  }
+  const backstop: Backstop<'track-cleanup'> = { name: 'track-cleanup', payload: leftovers, jobKey: trackCleanupKey(trackId) };
+  await services.db.transaction(async (tx) => {
+    const deleted = await tx
+      .delete(tracks)
+      .where(and(eq(tracks.id, trackId), eq(tracks.artistDid, artistDid)))
+      .returning({ id: tracks.id });
+    if (deleted.length === 0) throw new TrackNotFoundError();
+    await enqueueJob(tx, backstop.name, backstop.payload, { jobKey: backstop.jobKey, runAt: backstopRunAt() });
+  });
+  await runBeforeBackstop(services.db, services.logger, backstop, () => cleanupDeletedTrack(services, leftovers));
 }
 
 /** Idempotent; under the track lock, so a move in progress cannot re-create what this removes. */

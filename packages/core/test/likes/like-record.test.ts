@@ -1,5 +1,5 @@
 import { AtpAgent, CredentialSession, Agent } from '@atproto/api';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDb, likes, tracks, users, type DbHandle } from '@plyr/db';
@@ -7,18 +7,19 @@ import { createTestDatabase } from '../../../testing/src/database.js';
 import { startLocalAtprotoNetwork, type LocalAtprotoNetwork, type TestAccount } from '../../../testing/src/atproto/network.js';
 import {
   LIKE_COLLECTION,
-  likeRecordJob,
-  likeTrack,
+  likeTrack as likeTrackInDb,
   listLikedTracks,
-  unlikeTrack,
+  syncLikeRecord,
+  unlikeTrack as unlikeTrackInDb,
   type LikeRecordJobData,
 } from '../../src/likes/index.js';
-import type { JobContext } from '../../src/jobs/types.js';
 import type { Services } from '../../src/services.js';
+import { queuedJobs } from '../../../testing/src/jobs.js';
 
 /**
- * The like-record processor against a real PDS and a real database. Jobs are collected and run by
- * the test, one by one, so that an unlike can be placed exactly between the read and the write.
+ * The like-record processor against a real PDS and a real database. The jobs a like or an unlike
+ * commits are taken off the queue's table and run by the test, one by one, so that an unlike can be
+ * placed exactly between the read and the write.
  * The listener's agent is a password session on the same PDS (the OAuth path is covered end to end
  * in apps/server/test/downloads).
  */
@@ -63,23 +64,36 @@ function services(): Services {
         return agents.get(did)!;
       },
     },
-    jobs: {
-      async enqueue(name: string, data: LikeRecordJobData) {
-        expect(name).toBe('like-record');
-        queued.push(data);
-        return String(queued.length);
-      },
-    },
   } as unknown as Services;
+}
+
+/** Moves the jobs committed so far from the queue's table to `queued`, in order. */
+async function takeCommittedJobs(): Promise<void> {
+  const jobs = await queuedJobs(handle.db);
+  for (const job of jobs) expect(job.task).toBe('like-record');
+  queued.push(...jobs.map((job) => job.payload as LikeRecordJobData));
+  if (jobs.length > 0) {
+    await handle.db.execute(sql`select graphile_worker.complete_jobs(${`{${jobs.map((j) => j.id).join(',')}}`}::bigint[])`);
+  }
+}
+
+async function likeTrack(...args: Parameters<typeof likeTrackInDb>): Promise<boolean> {
+  const liked = await likeTrackInDb(...args);
+  await takeCommittedJobs();
+  return liked;
+}
+
+async function unlikeTrack(...args: Parameters<typeof unlikeTrackInDb>): Promise<boolean> {
+  const unliked = await unlikeTrackInDb(...args);
+  await takeCommittedJobs();
+  return unliked;
 }
 
 let svc: Services;
 
 async function runQueuedJobs(): Promise<void> {
   while (queued.length > 0) {
-    const data = queued.shift()!;
-    const ctx: JobContext = { services: svc, logger, jobId: 'test', attempt: 1 };
-    await likeRecordJob.process(data, ctx);
+    await syncLikeRecord(svc, queued.shift()!);
   }
 }
 

@@ -19,6 +19,7 @@ import { createMetrics } from '../../src/metrics.js';
 export interface CoreFixture {
   services: Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger' | 'metrics'>;
   db: DbHandle;
+  databaseUrl: string;
   storage: Storage;
   network: LocalAtprotoNetwork;
   artist: TestAccount;
@@ -48,6 +49,7 @@ export async function startCoreFixture(): Promise<CoreFixture> {
   return {
     services,
     db,
+    databaseUrl: database.url,
     storage,
     network,
     artist,

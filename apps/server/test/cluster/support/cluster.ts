@@ -44,7 +44,7 @@ export interface Cluster {
 
 export async function startCluster(extraEnv: Record<string, string>): Promise<Cluster> {
   const database = await createTestDatabase();
-  // A redis-server of its own: the queue and the counters of three processes, isolated from any other run.
+  // A redis-server of its own: the counters, caches and locks of three processes, isolated from any other run.
   const redis = await OwnRedis.start();
   const redisUrl = redis.url;
   const s3 = await startTestS3();
