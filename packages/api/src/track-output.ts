@@ -43,7 +43,7 @@ export async function toTrackOutputs(
     artist: { did: row.artistDid, handle: row.artistHandle },
     fileType: row.fileType,
     audioUrl: playableAudioUrl(config.publicUrl, storage, row),
-    supportGate: row.supportGate ? { type: row.supportGate.type } : null,
+    supportGate: row.supportGate ? { type: row.supportGate.type, ...(row.supportGate.publicAt ? { publicAt: row.supportGate.publicAt } : {}) } : null,
     gated: decisions[i] !== 'allowed',
     storage: row.moving ? 'moving' : 'ready',
     createdAt: row.createdAt.toISOString(),
