@@ -13,6 +13,9 @@ import { securityHeaders } from './http/security-headers.js';
 import { keepVary, trpcHandler, trpcRequestGuard } from './http/trpc.js';
 import { authRoutes } from './http/auth-routes.js';
 import { audioRoutes } from './http/audio.js';
+import { apiDocs } from './http/api-docs.js';
+import { sendJsonError } from './http/json-errors.js';
+import { restApi } from './http/rest.js';
 
 export interface AppOptions {
   /** Shared with the shutdown sequence (main.ts), which starts it on SIGTERM. */
@@ -40,10 +43,10 @@ export function createApp(ctx: AppContext, options: AppOptions = {}): Express {
   app.use(authRoutes(services));
   app.use(audioRoutes(services));
   app.use('/trpc', trpcRequestGuard, keepVary, trpcHandler(services));
+  app.use(restApi(services));
+  app.use(apiDocs(env.publicUrl));
 
-  app.use((_req, res) => {
-    res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such route' } });
-  });
+  app.use((req, res) => sendJsonError(req, res, 404, 'NOT_FOUND', 'No such route'));
   app.use(errorHandler);
   return app;
 }
@@ -53,5 +56,6 @@ const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 600 ? err.status : 500;
   if (status >= 500) req.log?.error({ err }, 'unhandled error');
   if (res.headersSent) return;
-  res.status(status).json({ error: { code: status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST', message: status >= 500 ? 'Internal server error' : 'Bad request' } });
+  if (status >= 500) sendJsonError(req, res, status, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+  else sendJsonError(req, res, status, 'BAD_REQUEST', 'Bad request');
 };

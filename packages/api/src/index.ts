@@ -3,3 +3,6 @@ export { createContext, type Context, type InnerContext, type RequestValues, typ
 export { procedureAt, type ProcedureInfo } from './procedures.js';
 export { createCallerFactory, MAX_BATCH_SIZE, MAX_BODY_BYTES, type Meta, type RateLimitGroup } from './trpc.js';
 export type { TrackOutput } from './track-output.js';
+export { createOpenApiDocument, restRoutes, REST_BASE_PATH, type RestRoute } from './openapi/document.js';
+export { examplesByProcedure } from './openapi/examples.js';
+export type { RestErrorBody } from './openapi/error-body.js';

@@ -1,24 +1,37 @@
-import { decideAccessMany, type AccessDecision, type SupportGate } from '@plyr/core/access';
+import { z } from 'zod';
+import { decideAccessMany, type AccessDecision } from '@plyr/core/access';
+import { supportGateOutput } from '@plyr/core/gate';
 import { playableAudioUrl, type TrackRow } from '@plyr/core/tracks/index';
 import type { InnerContext } from './context.js';
 
-/** A track as every procedure returns it; never a database row. */
-export interface TrackOutput {
-  id: string;
-  /** 32 hex characters; the `/audio/{fileId}` route and the storage key use it. */
-  fileId: string;
-  title: string;
-  artist: { did: string; handle: string };
-  fileType: string;
-  /** Where to play it from now: the CDN for public audio already there, else the API's `/audio/{fileId}`. */
-  audioUrl: string;
-  supportGate: SupportGate;
-  /** This viewer cannot play it now (signed out, not a supporter, or supporter validation unavailable). */
-  gated: boolean;
-  /** `moving` while a gate change is still moving the audio between buckets. */
-  storage: 'ready' | 'moving';
-  createdAt: string;
-}
+/** `null`: public. `{ type: 'any' }`: only the artist's supporters may play it; with `publicAt`, until then. */
+export const supportGateSchema = supportGateOutput.meta({
+  id: 'SupportGate',
+  description:
+    "`null`: public. `{ \"type\": \"any\" }`: only the artist's supporters may play it. With `publicAt` (ISO 8601, UTC): early access, public for everyone from that instant.",
+});
+
+/** A track as every procedure returns it; never a database row. The one definition of that shape. */
+export const trackOutputSchema = z
+  .object({
+    id: z.uuid(),
+    fileId: z.string().meta({ description: '32 hex characters; the `/audio/{fileId}` route and the storage key use it.' }),
+    title: z.string(),
+    artist: z.object({ did: z.string(), handle: z.string() }),
+    fileType: z.string().meta({ description: 'The file extension, e.g. `mp3`.' }),
+    audioUrl: z.string().meta({
+      description: "Where to play it from now: the CDN for public audio already there, else the API's `/audio/{fileId}`.",
+    }),
+    supportGate: supportGateSchema,
+    gated: z.boolean().meta({
+      description: 'This viewer cannot play it now (signed out, not a supporter, or supporter validation unavailable).',
+    }),
+    storage: z.enum(['ready', 'moving']).meta({ description: '`moving` while a gate change is still moving the audio between buckets.' }),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Track' });
+
+export type TrackOutput = z.infer<typeof trackOutputSchema>;
 
 type TrackOutputFields = Pick<
   TrackRow,

@@ -1,13 +1,15 @@
 import { initTRPC, TRPCError } from '@trpc/server';
+import type { OpenApiMeta } from 'trpc-to-openapi';
 import { z } from 'zod';
 import { isBackingServiceUnavailable } from '@plyr/core/unavailable';
 import type { Context } from './context.js';
 
 /** Rate-limit group of a procedure (SPEC.md "Rate limiting"); unset means `default`. */
 export type RateLimitGroup = 'default' | 'auth' | 'upload';
-export interface Meta {
+/** `openapi` publishes the procedure as a REST route under /v1 (see openapi.ts). */
+export type Meta = OpenApiMeta<{
   rateLimitGroup?: RateLimitGroup;
-}
+}>;
 
 /** Most calls one HTTP batch may carry; the SDK's `maxItems` matches it. */
 export const MAX_BATCH_SIZE = 20;

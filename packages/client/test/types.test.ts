@@ -52,7 +52,7 @@ describe('procedure inputs and outputs', () => {
     expectTypeOf<RouterInputs['auth']['exchange']>().toEqualTypeOf<{ exchangeToken: string; mode: 'cookie' | 'token' }>();
     expectTypeOf<RouterOutputs['auth']['me']>().toEqualTypeOf<{ did: string; handle: string }>();
     expectTypeOf<RouterOutputs['auth']['developerTokens']['create']>().toEqualTypeOf<{ id: string; token: string; expiresAt: string }>();
-    expectTypeOf<RouterOutputs['supporters']['check']>().toEqualTypeOf<{ supporter: boolean }>();
+    expectTypeOf<RouterOutputs['supporters']['check']>().toEqualTypeOf<{ supporter: boolean; source: 'attested' | 'atprotofans' | null }>();
     expectTypeOf<RouterOutputs['downloads']['track']>().toEqualTypeOf<{ url: string; filename: string; expiresAt: string }>();
     expectTypeOf<RouterOutputs['downloads']['preferences']>().toEqualTypeOf<{ autoDownloadLiked: boolean }>();
   });

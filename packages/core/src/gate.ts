@@ -47,6 +47,11 @@ export const supportGateInput = z
   .strictObject({ type: z.literal('any'), publicAt: publicAtInput.optional() })
   .nullable() satisfies z.ZodType<SupportGate>;
 
+/** The gate as the API returns it (track outputs): what is stored, `publicAt` in UTC. */
+export const supportGateOutput = z
+  .object({ type: z.literal('any'), publicAt: z.iso.datetime().optional() })
+  .nullable() satisfies z.ZodType<SupportGate>;
+
 /** Whether two gates are the same gate (a change of `publicAt` alone is a change). */
 export function sameGate(a: SupportGate, b: SupportGate): boolean {
   return (a === null) === (b === null) && a?.type === b?.type && a?.publicAt === b?.publicAt;

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestHandler } from 'express';
+import { sendJsonError } from './json-errors.js';
 import type { OriginPolicy } from './origins.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -13,7 +14,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function csrfGuard(allowed: OriginPolicy): RequestHandler {
   return (req, res, next) => {
     if (!SAFE_METHODS.has(req.method) && req.credential.hasSessionCookie && isCrossSite(req.headers, allowed)) {
-      res.status(403).json({ error: { code: 'FORBIDDEN', message: 'Cross-site request refused' } });
+      sendJsonError(req, res, 403, 'FORBIDDEN', 'Cross-site request refused');
       return;
     }
     next();

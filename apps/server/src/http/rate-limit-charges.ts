@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
-import { MAX_BATCH_SIZE, procedureAt, type RateLimitGroup } from '@plyr/api';
+import { MAX_BATCH_SIZE, procedureAt, restRoutes, type RateLimitGroup } from '@plyr/api';
 
 /**
  * Who pays for a request: the account (DID) behind its live credential, so every cookie and token
@@ -33,4 +33,17 @@ export function trpcCallGroups(req: Request): RateLimitGroup[] | null {
   const paths = batch ? path.split(',') : [path];
   if (paths.length > MAX_BATCH_SIZE) return null;
   return paths.map((p) => procedureAt(p)?.rateLimitGroup ?? 'default');
+}
+
+// Matched the way trpc-to-openapi matches them: `{param}` is one path segment, case-insensitive.
+const restMatchers = restRoutes.map((route) => ({
+  method: route.method as string,
+  pattern: new RegExp(`^${route.path.replace(/\{\w+\}/g, '[^/]+')}$`, 'i'),
+  group: route.group,
+}));
+
+/** The rate-limit group of a REST request (mounted at /v1): its procedure's, else `default`. */
+export function restCallGroup(req: Request): RateLimitGroup {
+  const path = `/${req.path.replace(/^\/|\/$/g, '')}`;
+  return restMatchers.find((route) => route.method === req.method && route.pattern.test(path))?.group ?? 'default';
 }

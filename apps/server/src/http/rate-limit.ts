@@ -2,9 +2,10 @@ import { Router, type NextFunction, type Request, type RequestHandler, type Resp
 import { rateLimit, type Logger as LimiterLogger, type RateLimitRequestHandler, type Store } from 'express-rate-limit';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { RateLimitGroup } from '@plyr/api';
+import { REST_BASE_PATH, type RateLimitGroup } from '@plyr/api';
 import type { Env, RateLimitRule } from '../env.js';
-import { clientKey, trpcCallGroups } from './rate-limit-charges.js';
+import { sendJsonError } from './json-errors.js';
+import { clientKey, restCallGroup, trpcCallGroups } from './rate-limit-charges.js';
 import { refuseTrpc } from './trpc.js';
 import { createRateLimitStore, RateLimitStoreError, StoreOutage } from './rate-limit-store.js';
 
@@ -77,6 +78,10 @@ export function rateLimits({ config, trustProxy, redis, logger }: RateLimitDeps)
     const handlers = [...charges].flatMap(([group, cost]) => charge(limiters[group], cost));
     runInOrder(handlers, req, res, (err) => next(err ?? 'router'));
   });
+  // A REST route pays in its procedure's group, like the same call on /trpc.
+  router.use(REST_BASE_PATH, (req, res, next) => {
+    runInOrder(charge(limiters[restCallGroup(req)], 1), req, res, (err) => next(err ?? 'router'));
+  });
   router.use('/auth', ...charge(limiters.auth, 1), leave);
   router.use(...charge(limiters.default, 1), leave);
   return router;
@@ -133,7 +138,7 @@ function tooManyRequests(
 ): void {
   const message = `Too many requests: the ${group} limit is ${rule.text}; retry in ${String(res.getHeader('Retry-After'))} s`;
   if (!trpc) {
-    res.status(429).json({ error: { code: 'TOO_MANY_REQUESTS', message } });
+    sendJsonError(req, res, 429, 'TOO_MANY_REQUESTS', message);
     return;
   }
   if (req.method === 'HEAD' || trpcCallGroups(req) === null) {

@@ -1,4 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import type { TRPCError } from '@trpc/server';
 import { append as appendVary } from 'vary';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import { TRPC_ERROR_CODES_BY_KEY, type TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
@@ -78,11 +80,13 @@ export function trpcHandler(services: Services): RequestHandler {
     router: appRouter,
     maxBodySize: MAX_BODY_BYTES,
     createContext: ({ req, res }) => requestContext(services, req, res),
-    onError({ error, ctx, req, path }) {
-      // Client mistakes are answered, not logged; server faults are logged once, with the request id.
-      if (error.code === 'INTERNAL_SERVER_ERROR' || error.code === 'SERVICE_UNAVAILABLE') {
-        (ctx?.logger ?? req.log ?? services.logger).error({ err: error.cause ?? error, path }, 'procedure failed');
-      }
-    },
+    onError: ({ error, ctx, req, path }) => logProcedureFailure(ctx?.logger ?? req.log ?? services.logger, error, path),
   });
+}
+
+/** Client mistakes are answered, not logged; server faults are logged once, with the request id (/trpc and /v1). */
+export function logProcedureFailure(logger: Logger, error: TRPCError, path: string | undefined): void {
+  if (error.code === 'INTERNAL_SERVER_ERROR' || error.code === 'SERVICE_UNAVAILABLE') {
+    logger.error({ err: error.cause ?? error, path }, 'procedure failed');
+  }
 }

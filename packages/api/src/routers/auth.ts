@@ -38,7 +38,10 @@ export const authRouter = {
       return { did: session.did, handle: session.handle, token: session.sessionToken };
     }),
 
-  me: protectedProcedure.query(({ ctx }) => ({ did: ctx.viewer.did, handle: ctx.viewer.handle })),
+  me: protectedProcedure
+    .meta({ openapi: { method: 'GET', path: '/me', tags: ['auth'], summary: 'Who the credentials belong to' } })
+    .output(z.object({ did: z.string(), handle: z.string() }))
+    .query(({ ctx }) => ({ did: ctx.viewer.did, handle: ctx.viewer.handle })),
 
   /** Idempotent: ends the session if there is one, and always clears the cookie (a stale one included). */
   logout: publicProcedure.mutation(async ({ ctx }) => {
@@ -50,8 +53,19 @@ export const authRouter = {
   developerTokens: {
     /** Shown once. Only a signed-in session may mint tokens, so a leaked token cannot perpetuate itself. */
     create: protectedProcedure
-      .meta({ rateLimitGroup: 'auth' })
+      .meta({
+        rateLimitGroup: 'auth',
+        openapi: {
+          method: 'POST',
+          path: '/developer-tokens',
+          tags: ['auth'],
+          summary: 'Create a developer token (shown once)',
+          description: 'Only a signed-in session may create one: a developer token cannot create another.',
+          errorResponses: { 403: 'Developer tokens cannot create developer tokens; use a session' },
+        },
+      })
       .input(createTokenInput)
+      .output(z.object({ id: z.uuid(), token: z.string(), expiresAt: z.iso.datetime() }))
       .mutation(async ({ ctx, input }) => {
         if (!ctx.viewer.sessionTokenHash) {
           throw new TRPCError({ code: 'FORBIDDEN', message: 'developer tokens cannot create developer tokens; sign in' });
@@ -60,7 +74,14 @@ export const authRouter = {
         return { id: created.id, token: created.token, expiresAt: created.expiresAt.toISOString() };
       }),
 
-    list: protectedProcedure.query(async ({ ctx }) => {
+    list: protectedProcedure
+      .meta({ openapi: { method: 'GET', path: '/developer-tokens', tags: ['auth'], summary: "The viewer's live developer tokens, without their secrets" } })
+      .output(
+        z.object({
+          tokens: z.array(z.object({ id: z.uuid(), name: z.string(), createdAt: z.iso.datetime(), expiresAt: z.iso.datetime() })),
+        }),
+      )
+      .query(async ({ ctx }) => {
       const tokens = await ctx.services.auth.developerTokens.list(ctx.viewer.did);
       return {
         tokens: tokens.map((t) => ({
@@ -72,7 +93,19 @@ export const authRouter = {
       };
     }),
 
-    revoke: protectedProcedure.input(z.object({ id: z.uuid() })).mutation(async ({ ctx, input }) => {
+    revoke: protectedProcedure
+      .meta({
+        openapi: {
+          method: 'DELETE',
+          path: '/developer-tokens/{id}',
+          tags: ['auth'],
+          summary: 'Revoke a developer token; it stops working at once',
+          errorResponses: { 404: 'No such active developer token' },
+        },
+      })
+      .input(z.object({ id: z.uuid() }))
+      .output(z.object({ success: z.literal(true) }))
+      .mutation(async ({ ctx, input }) => {
       if (!(await ctx.services.auth.developerTokens.revoke(ctx.viewer.did, input.id))) {
         throw new TRPCError({ code: 'NOT_FOUND', message: 'no such active developer token' });
       }

@@ -8,7 +8,7 @@ import {
   type TrackDownload,
   type TrackDownloadResult,
 } from '@plyr/core/downloads/index';
-import { toTrackOutputs } from '../track-output.js';
+import { toTrackOutputs, trackOutputSchema } from '../track-output.js';
 import { protectedProcedure } from '../trpc.js';
 
 type Refusal = Extract<TrackDownloadResult, { ok: false }>['reason'];
@@ -21,6 +21,16 @@ const REFUSALS: Record<Refusal, { code: TRPCError['code']; message: string }> = 
   unavailable: { code: 'SERVICE_UNAVAILABLE', message: 'Supporter validation is unavailable; try again shortly' },
 };
 
+const downloadOutput = z
+  .object({
+    url: z.string().meta({ description: 'A presigned GET that answers with `Content-Disposition: attachment`.' }),
+    filename: z.string(),
+    expiresAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Download' });
+
+const preferencesOutput = z.object({ autoDownloadLiked: z.boolean() });
+
 const toDownloadOutput = ({ url, filename, expiresAt }: TrackDownload) => ({
   url,
   filename,
@@ -30,7 +40,21 @@ const toDownloadOutput = ({ url, filename, expiresAt }: TrackDownload) => ({
 export const downloadsRouter = {
   /** A presigned attachment URL for one track, valid PRESIGNED_URL_TTL_SECONDS, if the viewer may play it. */
   track: protectedProcedure
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/tracks/{id}/download',
+        tags: ['downloads'],
+        summary: 'A presigned download URL for one track, if the viewer may play it',
+        errorResponses: {
+          402: "Only supporters of this track's artist can download it",
+          404: 'No such track',
+          503: 'Supporter validation is unavailable; try again shortly',
+        },
+      },
+    })
     .input(z.object({ id: z.uuid({ message: 'must be a track id' }) }))
+    .output(downloadOutput)
     .query(async ({ ctx, input }) => {
       const result = await downloadTrack(ctx.services, ctx.viewer.did, input.id, new Date());
       if (!result.ok) throw new TRPCError(REFUSALS[result.reason]);
@@ -38,7 +62,27 @@ export const downloadsRouter = {
     }),
 
   /** Every liked track, newest like first: a download for each the viewer may play, else why it was skipped. */
-  likedTracks: protectedProcedure.query(async ({ ctx }) => {
+  likedTracks: protectedProcedure
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/me/liked-tracks/downloads',
+        tags: ['downloads'],
+        summary: 'Every liked track: a download for each the viewer may play, else why it was skipped',
+      },
+    })
+    .output(
+      z.object({
+        items: z.array(
+          z.object({
+            track: trackOutputSchema,
+            download: downloadOutput.nullable(),
+            skipped: z.enum(['gated', 'unavailable']).nullable(),
+          }),
+        ),
+      }),
+    )
+    .query(async ({ ctx }) => {
     const planned = await downloadLikedTracks(ctx.services, ctx.viewer.did, new Date());
     // The plan already holds the one access decision per track; `gated` is made from the same answer.
     const outputs = await toTrackOutputs(
@@ -56,9 +100,14 @@ export const downloadsRouter = {
   }),
 
   /** Stored on the user: the same on every device. */
-  preferences: protectedProcedure.query(({ ctx }) => getDownloadPreferences(ctx.services.db, ctx.viewer.did)),
+  preferences: protectedProcedure
+    .meta({ openapi: { method: 'GET', path: '/me/download-preferences', tags: ['downloads'], summary: "The viewer's download preferences" } })
+    .output(preferencesOutput)
+    .query(({ ctx }) => getDownloadPreferences(ctx.services.db, ctx.viewer.did)),
 
   setPreferences: protectedProcedure
+    .meta({ openapi: { method: 'PUT', path: '/me/download-preferences', tags: ['downloads'], summary: "Set the viewer's download preferences" } })
     .input(z.object({ autoDownloadLiked: z.boolean() }))
+    .output(preferencesOutput)
     .mutation(({ ctx, input }) => setDownloadPreferences(ctx.services.db, ctx.viewer.did, input)),
 } satisfies TRPCRouterRecord;
