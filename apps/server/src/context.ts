@@ -83,7 +83,7 @@ export async function createAppContext(env: Env, options: AppContextOptions = {}
       logger,
       metrics,
     });
-    const oauth = await createOAuthClient({ config, db, redis, logger });
+    const oauth = await createOAuthClient({ config, db, locks: dbHandle.locks });
     const auth = createAuthService({ db, oauth, logger });
     const services: Services = { config, db, redis, storage, supporters, oauth, auth, logger, metrics };
     if (options.runWorker ?? env.workerEnabled) {

@@ -5,6 +5,7 @@ import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import * as schema from './schema.js';
 import { withQueryDeadline } from './deadline.js';
+import { createSessionLocks, type SessionLocks } from './session-locks.js';
 
 export type Db = PostgresJsDatabase<typeof schema>;
 
@@ -17,6 +18,8 @@ export interface DbHandle {
   embedded: boolean;
   /** `application_name` of this pool's connections, unique per process, so its own use can be read from pg_stat_activity. */
   applicationName: string;
+  /** Named locks across every process on the database (their own connection, opened on first use). */
+  locks: SessionLocks;
   close(): Promise<void>;
 }
 
@@ -62,13 +65,13 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
   const applicationName = `plyr:${process.pid}:${++poolsCreated}`;
   const statementTimeoutMs = options.statementTimeoutMs ?? 4_000;
   if (options.runMigrations ?? true) await runMigrations(url);
+  const limits = {
+    statement_timeout: statementTimeoutMs,
+    lock_timeout: Math.min(3_000, statementTimeoutMs),
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  };
   const sql = postgres(url, {
-    connection: {
-      application_name: applicationName,
-      statement_timeout: statementTimeoutMs,
-      lock_timeout: Math.min(3_000, statementTimeoutMs),
-      idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
-    },
+    connection: { application_name: applicationName, ...limits },
     max: options.max ?? 10,
     connect_timeout: options.connectTimeoutSeconds ?? 5,
     idle_timeout: 30,
@@ -77,13 +80,16 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     onnotice: () => {},
   });
   const db = drizzle(withQueryDeadline(sql, statementTimeoutMs + CLIENT_DEADLINE_MARGIN_MS), { schema });
+  const locks = createSessionLocks(url, { application_name: `${applicationName}:locks`, ...limits });
   return {
     db,
     sql,
     url,
     embedded: Boolean(stopEmbedded),
     applicationName,
+    locks,
     async close() {
+      await locks.close();
       await sql.end({ timeout: 5 });
       await stopEmbedded?.();
     },

@@ -4,9 +4,7 @@ import {
   NodeOAuthClient,
   type OAuthClientMetadataInput,
 } from '@atproto/oauth-client-node';
-import type { Db } from '@plyr/db';
-import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
+import type { Db, SessionLocks } from '@plyr/db';
 import type { CoreConfig } from '../config.js';
 import { PostgresSessionStore, PostgresStateStore } from './oauth-stores.js';
 import { createRequestLock, type RequestLockOptions } from './request-lock.js';
@@ -28,8 +26,8 @@ export type OAuthClientConfig = Pick<
 export interface OAuthClientDeps {
   config: OAuthClientConfig;
   db: Db;
-  redis: Redis | null;
-  logger: Logger;
+  /** Where the refresh lock lives (DbHandle.locks). */
+  locks: SessionLocks;
   fetchTimeoutMs?: number;
   lock?: RequestLockOptions;
 }
@@ -75,9 +73,9 @@ export function buildClientMetadata(config: Pick<OAuthClientConfig, 'publicUrl' 
   };
 }
 
-/** The ATProto OAuth client: Postgres stores (encrypted), a Redis refresh lock, bounded network calls. */
+/** The ATProto OAuth client: Postgres stores (encrypted), a PostgreSQL refresh lock, bounded network calls. */
 export async function createOAuthClient(deps: OAuthClientDeps): Promise<NodeOAuthClient> {
-  const { config, db, redis, logger } = deps;
+  const { config, db, locks } = deps;
   const production = config.appEnv === 'production';
   if (production && !config.oauthPrivateKeys) {
     throw new OAuthConfigError('OAUTH_PRIVATE_KEYS is required in production');
@@ -90,7 +88,7 @@ export async function createOAuthClient(deps: OAuthClientDeps): Promise<NodeOAut
     keyset,
     stateStore: new PostgresStateStore(db, config.sessionEncryptionKey),
     sessionStore: new PostgresSessionStore(db, config.sessionEncryptionKey),
-    requestLock: createRequestLock(redis, logger, deps.lock),
+    requestLock: createRequestLock(locks, deps.lock),
     handleResolver: config.handleResolver,
     plcDirectoryUrl: config.plcUrl,
     // A local PDS / PLC speaks http; production authorization servers must be https.

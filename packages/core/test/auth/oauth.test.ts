@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeOAuthClient } from '@atproto/oauth-client-node';
@@ -8,7 +7,6 @@ import { createDb, type DbHandle } from '@plyr/db';
 import { startLocalAtprotoNetwork, type LocalAtprotoNetwork, type TestAccount } from '../../../testing/src/atproto/network.js';
 import { signInOnPds } from '../../../testing/src/atproto/oauth-login.js';
 import { createTestDatabase } from '../../../testing/src/database.js';
-import { createTestRedisUrl } from '../../../testing/src/redis.js';
 import {
   AtprotoSessionUnavailableError,
   createAuthService,
@@ -27,15 +25,17 @@ const logger = pino({ level: 'warn' }, new Writable({ write: (_c, _e, done) => d
 let network: LocalAtprotoNetwork;
 let database: { url: string; drop: () => Promise<void> };
 let db: DbHandle;
-let redisUrl: string;
-const redisClients: Redis[] = [];
+const instanceDatabases: DbHandle[] = [];
 let alice: TestAccount;
 let bob: TestAccount;
 
-/** One API instance: its own OAuth client (in-memory caches) and Redis connection, the shared database. */
+/**
+ * One API instance: its own OAuth client (in-memory caches) and database pool with its own lock
+ * connection, on the shared database. No Redis: the refresh lock must not need it.
+ */
 async function instance(): Promise<{ oauth: NodeOAuthClient; auth: AuthService }> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  redisClients.push(redis);
+  const own = await createDb({ url: database.url, max: 4, runMigrations: false });
+  instanceDatabases.push(own);
   const config = {
     appEnv: 'development' as const,
     publicUrl: PUBLIC_URL,
@@ -44,8 +44,8 @@ async function instance(): Promise<{ oauth: NodeOAuthClient; auth: AuthService }
     sessionEncryptionKey: key,
     oauthPrivateKeys: null,
   };
-  const oauth = await createOAuthClient({ config, db: db.db, redis, logger });
-  return { oauth, auth: createAuthService({ db: db.db, oauth, logger }) };
+  const oauth = await createOAuthClient({ config, db: own.db, locks: own.locks });
+  return { oauth, auth: createAuthService({ db: own.db, oauth, logger }) };
 }
 
 async function signIn(auth: AuthService, account: TestAccount) {
@@ -59,13 +59,13 @@ function likeRecord() {
 }
 
 beforeAll(async () => {
-  [network, database, redisUrl] = await Promise.all([startLocalAtprotoNetwork(), createTestDatabase(), createTestRedisUrl()]);
+  [network, database] = await Promise.all([startLocalAtprotoNetwork(), createTestDatabase()]);
   db = await createDb({ url: database.url });
   [alice, bob] = await Promise.all([network.createAccount('alice'), network.createAccount('bob')]);
 });
 
 afterAll(async () => {
-  for (const r of redisClients) r.disconnect();
+  for (const own of instanceDatabases) await own.close();
   await network?.close();
   await db?.close();
   await database?.drop();
@@ -141,7 +141,7 @@ describe('sign-in against a local PDS', () => {
 });
 
 describe('token refresh', () => {
-  it('refreshes once for 10 concurrent requests on two instances sharing Redis, and all succeed', async () => {
+  it('refreshes once for 10 concurrent requests on two instances without Redis (as while it is down), and all succeed', async () => {
     const [one, two] = await Promise.all([instance(), instance()]);
     await signIn(one.auth, bob);
     // Make the stored access token expired, as it would be an hour later.

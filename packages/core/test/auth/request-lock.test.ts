@@ -1,36 +1,26 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Writable } from 'node:stream';
-import { Redis, type RedisOptions } from 'ioredis';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestRedisUrl } from '../../../testing/src/redis.js';
+import { createDb, type DbHandle } from '@plyr/db';
+import { createTestDatabase } from '../../../testing/src/database.js';
 import { createRequestLock, LockTimeoutError } from '../../src/auth/request-lock.js';
 
-const logLines: string[] = [];
-const logger = pino(
-  { level: 'warn' },
-  new Writable({
-    write(chunk, _enc, done) {
-      logLines.push(String(chunk));
-      done();
-    },
-  }),
-);
+/** The OAuth refresh lock, a PostgreSQL advisory lock: two handles on one database stand for two instances. */
 
-let redisUrl: string;
-const clients: Redis[] = [];
-const connect = (options: RedisOptions = {}) => {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, ...options });
-  clients.push(redis);
-  return redis;
-};
+const LOCK_CLASS = 0x6c6f636b;
+
+let database: { url: string; drop: () => Promise<void> };
+let one: DbHandle;
+let two: DbHandle;
 
 beforeAll(async () => {
-  redisUrl = await createTestRedisUrl();
+  database = await createTestDatabase();
+  [one, two] = await Promise.all([createDb({ url: database.url, max: 2 }), createDb({ url: database.url, max: 2, runMigrations: false })]);
 });
 
-afterAll(() => {
-  for (const c of clients) c.disconnect();
+afterAll(async () => {
+  await one?.close();
+  await two?.close();
+  await database?.drop();
 });
 
 /** Runs `count` critical sections through `locks` (round robin) and reports the most that overlapped. */
@@ -50,23 +40,47 @@ async function maxOverlap(locks: ReturnType<typeof createRequestLock>[], name: s
   return most;
 }
 
+/** `name` held by another process until it ends: `end()` closes that process's database. */
+async function heldElsewhere(name: string): Promise<{ end(): Promise<void> }> {
+  const other = await createDb({ url: database.url, max: 1, runMigrations: false });
+  let taken!: () => void;
+  const holding = new Promise<void>((resolve) => (taken = resolve));
+  void createRequestLock(other.locks)(name, () => {
+    taken();
+    return new Promise(() => {});
+  });
+  await holding;
+  return { end: () => other.close() };
+}
+
+const advisoryLocksHeld = async () =>
+  (await one.sql<[{ n: number }]>`select count(*)::int as n from pg_locks where locktype = 'advisory' and classid = ${LOCK_CLASS}`)[0]!.n;
+
 describe('OAuth request lock', () => {
-  it('serialises one name across two instances sharing Redis', async () => {
-    const a = createRequestLock(connect(), logger);
-    const b = createRequestLock(connect(), logger);
-    expect(await maxOverlap([a, b], 'did:plc:one', 10)).toBe(1);
+  it('serialises one name across two instances on one database', async () => {
+    expect(await maxOverlap([createRequestLock(one.locks), createRequestLock(two.locks)], 'did:plc:one', 10)).toBe(1);
+  });
+
+  it('serialises two lock objects on one handle too', async () => {
+    expect(await maxOverlap([createRequestLock(one.locks), createRequestLock(one.locks)], 'did:plc:same-handle', 6)).toBe(1);
   });
 
   it('lets different names proceed in parallel', async () => {
-    const lock = createRequestLock(connect(), logger);
+    const lock = createRequestLock(one.locks);
     let inside = 0;
     let most = 0;
+    const entered: Array<() => void> = [];
+    const allInside = new Promise<void>((resolve) => {
+      let n = 0;
+      entered.push(() => ++n === 3 && resolve());
+    });
     await Promise.all(
       ['x', 'y', 'z'].map((n) =>
         lock(n, async () => {
           inside++;
           most = Math.max(most, inside);
-          await sleep(30);
+          entered[0]!();
+          await allInside;
           inside--;
         }),
       ),
@@ -75,54 +89,28 @@ describe('OAuth request lock', () => {
   });
 
   it('releases the lock when the holder throws, and returns the holder’s value', async () => {
-    const lock = createRequestLock(connect(), logger);
+    const lock = createRequestLock(one.locks);
     await expect(lock('fails', () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(await lock('fails', () => 42)).toBe(42);
-    expect(await connect().keys('plyr:oauth-lock:*')).toEqual([]);
+    expect(await advisoryLocksHeld()).toBe(0);
   });
 
-  it('frees a lock whose holder vanished once its TTL passes', async () => {
-    const redis = connect();
-    await redis.set('plyr:oauth-lock:orphan', 'crashed-instance', 'PX', 150);
-    const lock = createRequestLock(redis, logger, { waitMs: 2_000 });
-    const started = Date.now();
-    expect(await lock('orphan', () => 'got it')).toBe('got it');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
-  });
-
-  it('never deletes a lock another holder took after ours expired', async () => {
-    const redis = connect();
-    const lock = createRequestLock(redis, logger, { ttlMs: 50 });
-    await lock('slow', async () => {
-      await sleep(100);
-      await redis.set('plyr:oauth-lock:slow', 'someone-else', 'PX', 5_000);
-    });
-    expect(await redis.get('plyr:oauth-lock:slow')).toBe('someone-else');
+  it('is free as soon as a holder’s process is gone (its connection closes)', async () => {
+    const other = await heldElsewhere('orphan');
+    let got = false;
+    const waiting = createRequestLock(one.locks, { waitMs: 20_000 })('orphan', () => (got = true));
+    expect(got).toBe(false);
+    await other.end();
+    await waiting;
+    expect(got).toBe(true);
   });
 
   it('gives up after waitMs with a typed error', async () => {
-    const redis = connect();
-    await redis.set('plyr:oauth-lock:stuck', 'other', 'PX', 5_000);
-    const lock = createRequestLock(redis, logger, { waitMs: 100 });
-    await expect(lock('stuck', () => 'never')).rejects.toThrow(LockTimeoutError);
-  });
-
-  it('without Redis, serialises within the process', async () => {
-    const lock = createRequestLock(null, logger);
-    expect(await maxOverlap([lock], 'local', 6)).toBe(1);
-  });
-
-  it('keeps serving (in-process) and says so when Redis is unreachable', async () => {
-    const down = new Redis('redis://127.0.0.1:1', {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    clients.push(down);
-    down.on('error', () => {});
-    const lock = createRequestLock(down, logger);
-    expect(await maxOverlap([lock], 'no-redis', 4)).toBe(1);
-    expect(logLines.join('')).toContain('falling back to in-process lock');
+    const other = await heldElsewhere('stuck');
+    try {
+      await expect(createRequestLock(one.locks, { waitMs: 100 })('stuck', () => 'never')).rejects.toThrow(LockTimeoutError);
+    } finally {
+      await other.end();
+    }
   });
 });
