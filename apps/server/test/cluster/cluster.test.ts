@@ -237,7 +237,7 @@ interface MoveJob {
 async function moveJobsOf(trackIds: string[]): Promise<MoveJob[]> {
   const records = logRecords(cluster.worker);
   const stalled = records.filter((r) => r.msg === 'job worker: released the jobs of a worker that is gone').length;
-  const outcomes = records.filter((r) => r.job === 'track-move' && typeof r.key === 'string' && r.key.startsWith('track-sync:'));
+  const outcomes = records.filter((r) => r.job === 'track-move' && r.jobId !== undefined && typeof r.key === 'string' && r.key.startsWith('track-sync:'));
   const jobs = new Map<string, MoveJob>();
   for (const r of outcomes) {
     const trackId = (r.key as string).slice('track-sync:'.length);

@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis';
-import { QUEUE_NAME } from '@plyr/core/jobs/bullmq';
+import type { ChildHandle } from '../../reliability/support/child.js';
+import { logRecords } from '../../cluster/support/cluster.js';
 
 export interface MoveJob {
   id: string;
@@ -8,30 +8,23 @@ export interface MoveJob {
   attemptsMade: number;
 }
 
-/** Every `track-move` job of these tracks, as BullMQ keeps them in Redis (`bull:<queue>:<id>` hashes). */
-export async function moveJobsOf(redisUrl: string, trackIds: string[]): Promise<MoveJob[]> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  try {
-    const prefix = `bull:${QUEUE_NAME}`;
-    const completed = new Set(await redis.zrange(`${prefix}:completed`, 0, -1));
-    const failed = new Set(await redis.zrange(`${prefix}:failed`, 0, -1));
-    const pending = [
-      ...(await redis.lrange(`${prefix}:wait`, 0, -1)),
-      ...(await redis.lrange(`${prefix}:active`, 0, -1)),
-      ...(await redis.zrange(`${prefix}:delayed`, 0, -1)),
-    ];
-    const wanted = new Set(trackIds);
-    const jobs: MoveJob[] = [];
-    for (const id of new Set([...completed, ...failed, ...pending])) {
-      const hash = await redis.hgetall(`${prefix}:${id}`);
-      if (hash.name !== 'track-move') continue;
-      const trackId = (JSON.parse(hash.data ?? '{}') as { trackId?: string }).trackId ?? '';
-      if (!wanted.has(trackId)) continue;
-      const state = completed.has(id) ? 'completed' : failed.has(id) ? 'failed' : 'other';
-      jobs.push({ id, trackId, state, attemptsMade: Number(hash.atm ?? 0) });
-    }
-    return jobs;
-  } finally {
-    redis.disconnect();
+/**
+ * Every `track-move` job of these tracks, as the workers reported them: one log line per attempt
+ * that ended ('job done', 'job attempt failed; retrying', 'job failed for good'), with the job key
+ * (`track-sync:<id>` for a change, `track-record:<id>` for a finalize's record write).
+ */
+export function moveJobsOf(processes: ChildHandle[], trackIds: string[]): MoveJob[] {
+  const wanted = new Set(trackIds);
+  const jobs = new Map<string, MoveJob>();
+  for (const r of processes.flatMap((p) => logRecords(p))) {
+    if (r.job !== 'track-move' || typeof r.key !== 'string' || r.jobId === undefined) continue;
+    const trackId = r.key.replace(/^track-(sync|record):/, '');
+    if (!wanted.has(trackId)) continue;
+    const id = String(r.jobId);
+    const job = jobs.get(id) ?? { id, trackId, state: 'other', attemptsMade: 0 };
+    job.attemptsMade = Math.max(job.attemptsMade, Number(r.attempt));
+    job.state = r.msg === 'job done' ? 'completed' : r.msg === 'job failed for good' ? 'failed' : job.state;
+    jobs.set(id, job);
   }
+  return [...jobs.values()];
 }
