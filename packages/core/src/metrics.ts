@@ -9,7 +9,7 @@ export interface Metrics {
   registry: Registry;
   httpRequests: Counter<'route' | 'method' | 'status'>;
   httpDuration: Histogram<'route' | 'method'>;
-  /** What `/audio` answered: redirect_public, redirect_presigned, head_allowed, or the refusal's reason. */
+  /** What `/audio` answered: redirect_public, redirect_gated, head_gated, or the refusal's reason (not_found, login_required, support_required, unavailable). */
   audioAnswers: Counter<'decision'>;
   supporterChecks: Counter<'source' | 'outcome'>;
   supporterUpstreamSeconds: Histogram<'source'>;

@@ -36,13 +36,21 @@ export function audioRoutes(services: Services): Router {
       // The raw path, not a decoded parameter: `%61…`, `..%2F`, `%00` never reach the id check as hex.
       const answer = await playback(services, { did: viewer?.did ?? null, lookupFailure: failure }, req.path.slice(1), new Date());
       if (answer.cacheControl) res.set('Cache-Control', answer.cacheControl);
-      if (!answer.ok) return REFUSALS[answer.reason](res);
+      if (!answer.ok) {
+        services.metrics.audioAnswers.inc({ decision: answer.reason });
+        return REFUSALS[answer.reason](res);
+      }
       // A HEAD for gated audio only asks "may I play it?": yes, without handing out a URL.
-      if (req.method === 'HEAD' && answer.gated) return res.status(200).end();
+      if (req.method === 'HEAD' && answer.gated) {
+        services.metrics.audioAnswers.inc({ decision: 'head_gated' });
+        return res.status(200).end();
+      }
+      services.metrics.audioAnswers.inc({ decision: answer.gated ? 'redirect_gated' : 'redirect_public' });
       return res.redirect(307, answer.url);
     } catch (err) {
       if (!isUnavailable(err)) return next(err);
       req.log?.warn({ err }, 'audio: a backing service is unavailable');
+      services.metrics.audioAnswers.inc({ decision: 'unavailable' });
       res.set('Retry-After', RETRY_AFTER_SECONDS);
       return refuse(res, 503, 'SERVICE_UNAVAILABLE', 'Try again shortly');
     }

@@ -67,6 +67,7 @@ describe('Prometheus metrics on METRICS_PORT', () => {
       .toBe(health + 3);
     const after = await scrape();
     expect(sample(after, 'plyr_http_requests_total', { route: '/audio/:fileId', method: 'GET', status: '404' })).toBe(audio404 + 1);
+    expect(sample(after, 'plyr_audio_answers_total', { decision: 'not_found' })).toBe(sample(before, 'plyr_audio_answers_total', { decision: 'not_found' }) + 1);
     expect(sample(after, 'plyr_http_request_duration_seconds_count', { route: '/health', method: 'GET' })).toBeGreaterThanOrEqual(health + 3);
   });
 
