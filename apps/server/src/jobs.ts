@@ -1,7 +1,7 @@
 import type { Services } from '@plyr/core';
 import { startJobRunner, type JobProcessors, type JobRunner } from '@plyr/core/jobs/index';
 import { syncLikeRecord } from '@plyr/core/likes/index';
-import { cleanupDeletedTrack, MAINTENANCE_INTERVAL_MINUTES, runMaintenance, syncTrack } from '@plyr/core/tracks/index';
+import { cleanupDeletedTrack, MAINTENANCE_INTERVAL_MINUTES, releaseTrack, runMaintenance, syncTrack } from '@plyr/core/tracks/index';
 
 /** What the processors may touch: each one takes the slice it uses. */
 export type JobDeps = Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger'> & Partial<Pick<Services, 'metrics'>>;
@@ -13,6 +13,7 @@ export type JobDeps = Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'log
 export function jobProcessors(deps: JobDeps): JobProcessors {
   return {
     'track-move': (data) => syncTrack(deps, data),
+    'track-release': (data) => releaseTrack(deps, data),
     'track-cleanup': (data) => cleanupDeletedTrack(deps, data),
     'like-record': (data) => syncLikeRecord(deps, data),
     maintenance: () => runMaintenance(deps),
