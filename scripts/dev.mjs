@@ -3,7 +3,9 @@
 //   2. a stand-in atprotofans where the demo account `supporter.test` (if the network made one)
 //      supports `artist.test`, plus any PLYR_DEV_SUPPORTERS="supporterDid,artistDid ..." pairs
 //   3. the API on http://localhost:3000 (`pnpm start`, embedded database and storage), pointed at both
-//   4. the web page on http://localhost:5173 (Vite)
+//   4. the demo artist's catalogue, uploaded through that API as artist.test: a public track, a gated
+//      one and an early-access one that turns public a few minutes after start
+//   5. the web page on http://localhost:5173 (Vite)
 // Ctrl-C stops them all. Each child runs in its own process group so that one signal ends it whole.
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -19,8 +21,8 @@ const STOP_DEADLINE_MS = 10_000;
 const running = [];
 let stopping = false;
 
-/** Starts `command` in its own process group, prefixing its output with its name. */
-function start(name, command, args, env = {}) {
+/** Starts `command` in its own process group, prefixing its output with its name; a `oneShot` child may end. */
+function start(name, command, args, env = {}, { oneShot = false } = {}) {
   const child = spawn(command, args, {
     cwd: root,
     env: { ...process.env, ...env },
@@ -31,7 +33,7 @@ function start(name, command, args, env = {}) {
   createInterface({ input: child.stderr }).on('line', (line) => console.error(`[${name}] ${line}`));
   lines.on('line', (line) => console.log(`[${name}] ${line}`));
   child.once('exit', (code, signal) => {
-    if (stopping) return;
+    if (stopping || oneShot) return;
     console.error(`[dev] ${name} exited (${signal ?? `code ${code}`}); stopping the rest`);
     void stopAll(1);
   });
@@ -73,14 +75,20 @@ async function waitForVariables(proc, names, what) {
   return found;
 }
 
-/** Handle → DID of the demo accounts `pnpm dev:atproto` prints ("  artist.test  password …  did:plc:…"). */
+/** Handle → { password, did } of the demo accounts `pnpm dev:atproto` prints ("  artist.test  password …  did:plc:…"). */
 function collectDemoAccounts({ lines }) {
   const accounts = new Map();
   lines.on('line', (line) => {
-    const match = /^\s*(\S+\.test)\s.*\b(did:plc:[a-z2-7]+)\s*$/.exec(line);
-    if (match) accounts.set(match[1], match[2]);
+    const match = /^\s*(\S+\.test)\s+password (\S+)\s+(did:plc:[a-z2-7]+)\s*$/.exec(line);
+    if (match) accounts.set(match[1], { password: match[2], did: match[3] });
   });
   return accounts;
+}
+
+/** Runs a one-shot child to its end, its output prefixed like the others; resolves with its exit code. */
+function runToEnd(name, command, args, env) {
+  const { child } = start(name, command, args, env, { oneShot: true });
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
 }
 
 /** Polls a URL until it answers 2xx (the API's /health once its database and storage are up). */
@@ -140,8 +148,9 @@ async function main() {
   const atproto = start('atproto', 'pnpm', ['--silent', 'dev:atproto']);
   const demoAccounts = collectDemoAccounts(atproto);
   const network = await waitForVariables(atproto, ['ATPROTO_PLC_URL', 'ATPROTO_HANDLE_RESOLVER'], 'the local ATProto network');
-  const supporter = demoAccounts.get('supporter.test');
-  const artist = demoAccounts.get('artist.test');
+  const supporter = demoAccounts.get('supporter.test')?.did;
+  const artistAccount = demoAccounts.get('artist.test');
+  const artist = artistAccount?.did;
   const fans = start('atprotofans', 'pnpm', [
     'exec',
     'tsx',
@@ -158,6 +167,16 @@ async function main() {
     FRONTEND_URL: WEB_URL,
   });
   await waitForHttp(`${API_URL}/health`, 'the API');
+
+  // Not fatal: the page works without the demo tracks, and the reason is printed above.
+  if (artistAccount) {
+    const seeded = await runToEnd('seed', 'pnpm', ['exec', 'tsx', 'packages/testing/src/demo-catalogue-cli.ts'], {
+      PLYR_API_URL: API_URL,
+      PLYR_DEMO_HANDLE: 'artist.test',
+      PLYR_DEMO_PASSWORD: artistAccount.password,
+    });
+    if (seeded !== 0) console.error('[dev] the demo catalogue was not seeded; the page starts empty');
+  }
 
   start('web', 'pnpm', ['--silent', '--filter', '@plyr/web', 'dev'], { VITE_API_URL: API_URL });
   await waitForHttp(WEB_URL, 'the web page');

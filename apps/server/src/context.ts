@@ -71,6 +71,12 @@ export async function createAppContext(env: Env, options: AppContextOptions = {}
       ['state'],
       () => postgresConnectionsByState(dbHandle),
     );
+    metrics.addScrapeGauge(
+      'plyr_jobs',
+      'Jobs in the queue by name and state (queued, running, failed: out of attempts)',
+      ['name', 'state'],
+      () => jobsByState(dbHandle),
+    );
     const supporters = createSupporterService({
       atprotofansUrl: env.atprotofansUrl,
       redis,
@@ -118,6 +124,16 @@ async function postgresConnectionsByState(dbHandle: DbHandle): Promise<Array<{ l
   const rows = await dbHandle.sql<Array<{ state: string | null; n: number }>>`
     select state, count(*)::int as n from pg_stat_activity where application_name = ${dbHandle.applicationName} group by state`;
   return rows.map((r) => ({ labels: { state: r.state ?? 'unknown' }, value: r.n }));
+}
+
+/** Read from graphile-worker's public view of the queue, shared by every instance. */
+async function jobsByState(dbHandle: DbHandle): Promise<Array<{ labels: { name: string; state: string }; value: number }>> {
+  const rows = await dbHandle.sql<Array<{ name: string; state: string; n: number }>>`
+    select task_identifier as name,
+           case when locked_at is not null then 'running' when attempts >= max_attempts then 'failed' else 'queued' end as state,
+           count(*)::int as n
+    from graphile_worker.jobs group by 1, 2`;
+  return rows.map((r) => ({ labels: { name: r.name, state: r.state }, value: r.n }));
 }
 
 async function closeAll(closers: Array<() => Promise<unknown> | unknown>): Promise<void> {

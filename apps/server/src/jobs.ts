@@ -1,10 +1,10 @@
 import type { Services } from '@plyr/core';
 import { startJobRunner, type JobProcessors, type JobRunner } from '@plyr/core/jobs/index';
 import { syncLikeRecord } from '@plyr/core/likes/index';
-import { cleanupDeletedTrack, MAINTENANCE_INTERVAL_MINUTES, runMaintenance, syncTrack } from '@plyr/core/tracks/index';
+import { cleanupDeletedTrack, MAINTENANCE_INTERVAL_MINUTES, releaseTrack, runMaintenance, syncTrack } from '@plyr/core/tracks/index';
 
 /** What the processors may touch: each one takes the slice it uses. */
-export type JobDeps = Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger' | 'hot'>;
+export type JobDeps = Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger' | 'hot'> & Partial<Pick<Services, 'metrics'>>;
 
 /**
  * The job registry: name → processor. Adding a kind of job: its payload type and attempts in
@@ -13,6 +13,7 @@ export type JobDeps = Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'log
 export function jobProcessors(deps: JobDeps): JobProcessors {
   return {
     'track-move': (data) => syncTrack(deps, data),
+    'track-release': (data) => releaseTrack(deps, data),
     'track-cleanup': (data) => cleanupDeletedTrack(deps, data),
     'like-record': (data) => syncLikeRecord(deps, data),
     maintenance: () => runMaintenance(deps),
@@ -35,6 +36,7 @@ export function startJobWorker(opts: JobWorkerOptions): Promise<JobRunner> {
     databaseUrl: opts.databaseUrl,
     processors: { ...jobProcessors(opts.deps), ...opts.processors },
     logger: opts.deps.logger,
+    metrics: opts.deps.metrics,
     crontab: JOB_CRONTAB,
   });
 }

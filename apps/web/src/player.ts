@@ -8,7 +8,8 @@ import { byId, notify } from './dom.js';
  */
 export async function play(track: Track): Promise<void> {
   const player = byId<HTMLAudioElement>('player');
-  const verdict = await plyr.preflightAudio(track.fileId);
+  // Given the track, a passed early-access instant answers at once: the track is public by then.
+  const verdict = await plyr.preflightAudio(track);
   switch (verdict) {
     case 'ok':
       // The track as listed may predate a supporter check that now passes: /audio decides, not `gated`.

@@ -1,4 +1,4 @@
-import type { Track } from '@plyr/client';
+import { canPlay, type Track } from '@plyr/client';
 import { byId, el } from './dom.js';
 import type { Viewer } from './session.js';
 
@@ -14,14 +14,38 @@ export interface TrackActions {
   setGated(track: Track, gated: boolean): void;
 }
 
-/** One row per track: lock when this viewer cannot play it, play, like, and the gate on one's own tracks. */
-export function renderTracks({ tracks, viewer, liked }: TrackListState, actions: TrackActions): void {
+/** setTimeout's longest delay (about 24.8 days); a release further out is re-checked on the next render. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+let releaseTimer: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * One row per track: lock when this viewer cannot play it, play, like, and the gate on one's own
+ * tracks. At the next early-access release the list renders again, so the lock goes at that instant.
+ */
+export function renderTracks(state: TrackListState, actions: TrackActions): void {
+  const { tracks, viewer, liked } = state;
   const list = byId<HTMLUListElement>('tracks');
+  clearTimeout(releaseTimer);
   if (tracks.length === 0) {
     list.replaceChildren(el('li', {}, 'No tracks yet.'));
     return;
   }
-  list.replaceChildren(...tracks.map((track) => trackRow(track, viewer, liked.has(track.id), actions)));
+  const now = new Date();
+  list.replaceChildren(...tracks.map((track) => trackRow(track, viewer, liked.has(track.id), actions, now)));
+  const next = Math.min(...tracks.map((track) => upcomingRelease(track, now) ?? Infinity));
+  if (next !== Infinity) releaseTimer = setTimeout(() => renderTracks(state, actions), Math.min(next - now.getTime(), MAX_TIMER_MS));
+}
+
+/** The early-access instant of a track still ahead of `now` (ms), else null. */
+function upcomingRelease(track: Track, now: Date): number | null {
+  const at = track.supportGate?.publicAt === undefined ? NaN : Date.parse(track.supportGate.publicAt);
+  return at > now.getTime() ? at : null;
+}
+
+/** "public on 5 Dec 2026, 14:00" in the reader's locale and zone; the exact instant in `datetime`. */
+function publicOn(publicAt: string): HTMLElement {
+  const when = new Date(publicAt).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return el('span', { className: 'public-on' }, 'public on ', el('time', { dateTime: publicAt }, when));
 }
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -46,9 +70,10 @@ function lockIcon(): SVGSVGElement {
   return svg;
 }
 
-function trackRow(track: Track, viewer: Viewer | null, isLiked: boolean, actions: TrackActions): HTMLLIElement {
+function trackRow(track: Track, viewer: Viewer | null, isLiked: boolean, actions: TrackActions, now: Date): HTMLLIElement {
+  const playable = canPlay(track, now);
   const lock = el('span', { className: 'lock' });
-  if (track.gated) {
+  if (!playable) {
     lock.setAttribute('aria-label', 'Locked: supporters only');
     lock.title = 'Supporters only';
     lock.append(lockIcon());
@@ -58,11 +83,13 @@ function trackRow(track: Track, viewer: Viewer | null, isLiked: boolean, actions
 
   const row = el(
     'li',
-    { dataset: { trackId: track.id, gated: String(track.gated) } },
+    { dataset: { trackId: track.id, gated: String(!playable) } },
     lock,
     el('span', { className: 'title' }, track.title, ' ', el('span', { className: 'artist' }, `by @${track.artist.handle}`)),
-    play,
   );
+  // Early access: everyone (other ATProto clients too, from the record) learns when it opens.
+  if (upcomingRelease(track, now) !== null) row.append(publicOn(track.supportGate!.publicAt!));
+  row.append(play);
   if (viewer) {
     const like = el(
       'button',

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Track } from '@plyr/client';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { wavTone } from './support/audio-fixture.js';
+import { wavTone } from '@plyr/testing/wav';
 import { openContext, screenshot } from './support/browser.js';
 import { startBrowserStack, type BrowserStack } from './support/stack.js';
 

@@ -1,7 +1,7 @@
 import type { Track } from '@plyr/client';
 import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { wavTone } from './support/audio-fixture.js';
+import { wavTone } from '@plyr/testing/wav';
 import { openContext, screenshot } from './support/browser.js';
 import { startBrowserStack, type BrowserStack } from './support/stack.js';
 import { serveForeignPage, type ServedPage } from './support/web-page.js';

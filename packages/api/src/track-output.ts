@@ -1,11 +1,15 @@
 import { z } from 'zod';
 import { decideAccessMany, type AccessDecision } from '@plyr/core/access';
-import { supportGateInput } from '@plyr/core/gate';
+import { supportGateOutput } from '@plyr/core/gate';
 import { playableAudioUrl, type TrackRow } from '@plyr/core/tracks/index';
 import type { InnerContext } from './context.js';
 
-/** `null`: public. `{ type: 'any' }`: only the artist's supporters may play it. */
-export const supportGateSchema = supportGateInput.meta({ id: 'SupportGate', description: "`null`: public. `{ \"type\": \"any\" }`: only the artist's supporters may play it." });
+/** `null`: public. `{ type: 'any' }`: only the artist's supporters may play it; with `publicAt`, until then. */
+export const supportGateSchema = supportGateOutput.meta({
+  id: 'SupportGate',
+  description:
+    "`null`: public. `{ \"type\": \"any\" }`: only the artist's supporters may play it. With `publicAt` (ISO 8601, UTC): early access, public for everyone from that instant.",
+});
 
 /** A track as every procedure returns it; never a database row. The one definition of that shape. */
 export const trackOutputSchema = z
@@ -52,7 +56,7 @@ export async function toTrackOutputs(
     artist: { did: row.artistDid, handle: row.artistHandle },
     fileType: row.fileType,
     audioUrl: playableAudioUrl(config.publicUrl, storage, row),
-    supportGate: row.supportGate ? { type: row.supportGate.type } : null,
+    supportGate: row.supportGate ? { type: row.supportGate.type, ...(row.supportGate.publicAt ? { publicAt: row.supportGate.publicAt } : {}) } : null,
     gated: decisions[i] !== 'allowed',
     storage: row.moving ? 'moving' : 'ready',
     createdAt: row.createdAt.toISOString(),

@@ -137,13 +137,21 @@ describe('plyr upload', () => {
     expect((await live.artist.client.tracks.byId.query({ id: outcome!.track.id })).supportGate).toEqual({ type: 'any' });
   });
 
-  it('--public-at reaches the API as supportGate.publicAt; an API without early access refuses it, said in one line', async () => {
+  it('--public-at reaches the API as supportGate.publicAt: an early-access track; past the 2-year limit, refused in one line', async () => {
     const file = join(work, 'early.mp3');
     await writeFile(file, mp3Bytes(16 * 1024));
-    const upload = await cli.plyr(['upload', file, '--public-at', '2031-05-01T12:00:00+02:00'], { env: as(live.artist.token) });
-    expect(upload.code).toBe(1);
-    expect(upload.stdout).toMatch(/failed\s+refused: supportGate: Unrecognized key: "publicAt"\n/);
-    expect((await live.artist.client.tracks.mine.query()).items.map((t) => t.title)).not.toContain('early');
+    const publicAt = new Date(Date.now() + 30 * 86_400_000);
+    publicAt.setUTCMilliseconds(0);
+    const upload = await cli.plyr(['upload', file, '--title', 'Early', '--public-at', publicAt.toISOString().replace('.000Z', 'Z'), '--json'], {
+      env: as(live.artist.token),
+    });
+    expect(upload.code).toBe(0);
+    const [outcome] = JSON.parse(upload.stdout) as Array<{ track: { supportGate: unknown } }>;
+    expect(outcome!.track.supportGate).toEqual({ type: 'any', publicAt: publicAt.toISOString() });
+
+    const tooFar = await cli.plyr(['upload', file, '--public-at', '2031-05-01T12:00:00+02:00'], { env: as(live.artist.token) });
+    expect(tooFar.code).toBe(1);
+    expect(tooFar.stdout).toMatch(/failed\s+refused: supportGate\S*: must be at most 2 years ahead/);
 
     const bad = await cli.plyr(['upload', file, '--public-at', 'next tuesday'], { env: as(live.artist.token) });
     expectOneLineFailure(bad, /option '--public-at <iso>' argument 'next tuesday' is invalid\. must be an ISO 8601 date/);
@@ -197,9 +205,13 @@ describe('plyr tracks, gate, delete', () => {
     expect((await live.listener.client.tracks.byId.query({ id: trackId })).gated).toBe(false);
   });
 
-  it('gate on --public-at is sent to the API (refused there for now); off with --public-at never leaves the CLI', async () => {
-    const early = await cli.plyr(['gate', trackId, 'on', '--public-at', '2031-05-01'], { env: as(live.artist.token) });
-    expectOneLineFailure(early, /^plyr: refused: supportGate: Unrecognized key: "publicAt"\n$/);
+  it('gate on --public-at: supporters only until then; off with --public-at never leaves the CLI', async () => {
+    const early = await cli.plyr(['gate', trackId, 'on', '--public-at', new Date(Date.now() + 86_400_000).toISOString(), '--json'], {
+      env: as(live.artist.token),
+    });
+    expect(early.code).toBe(0);
+    expect(JSON.parse(early.stdout)).toMatchObject({ id: trackId, supportGate: { type: 'any' } });
+    expect((await live.listener.client.tracks.byId.query({ id: trackId })).gated).toBe(true);
     expectOneLineFailure(await cli.plyr(['gate', trackId, 'off', '--public-at', '2031-05-01'], { env: as(live.artist.token) }), /goes with `on`/);
     expectOneLineFailure(await cli.plyr(['gate', trackId, 'maybe'], { env: as(live.artist.token) }), /Allowed choices are on, off/);
   });

@@ -1,7 +1,7 @@
 import { createTRPCClient, httpBatchLink, type TRPCClient } from '@trpc/client';
 import { createConnection, type PlyrClientOptions } from './connection.js';
 import { downloadLikedTracks, type DownloadLikedOptions, type DownloadSummary } from './downloads.js';
-import { preflightAudio, type AudioAccess } from './gating.js';
+import { preflightAudio, type AudioAccess, type PreflightTarget } from './gating.js';
 import type { PlyrRouter, RouterOutputs } from './router.js';
 import { uploadTrack, type FileFacts, type TrackDetails, type UploadOptions } from './upload.js';
 import type { ByteSource } from './streams.js';
@@ -19,8 +19,11 @@ export interface PlyrClientExtras {
   readonly baseUrl: string;
   /** `token` when created with a developer token, else `browser` (session cookie). */
   readonly mode: 'browser' | 'token';
-  /** `HEAD /audio/{fileId}`: may this viewer play the file now, and if not, why. */
-  preflightAudio(fileId: string, options?: { signal?: AbortSignal }): Promise<AudioAccess>;
+  /**
+   * `HEAD /audio/{fileId}`: may this viewer play the file now, and if not, why. Given a track (e.g.
+   * from a cached list) whose `publicAt` has passed at `now`, `ok` without a request.
+   */
+  preflightAudio(target: PreflightTarget, options?: { signal?: AbortSignal; now?: Date }): Promise<AudioAccess>;
   /**
    * Uploads an audio file and creates the track: `tracks.createUpload`, a PUT of the bytes straight
    * to storage (`onProgress` reports bytes sent), then `tracks.finalizeUpload`.
@@ -54,7 +57,7 @@ export function createPlyrClient(options: PlyrClientOptions): PlyrClient {
   const extras: PlyrClientExtras = {
     baseUrl: connection.baseUrl,
     mode: connection.mode,
-    preflightAudio: (fileId, { signal } = {}) => preflightAudio(connection, fileId, signal),
+    preflightAudio: (target, { signal, now } = {}) => preflightAudio(connection, target, signal, now),
     uploadTrack: (source: Blob | ByteSource, details: TrackDetails & Partial<FileFacts>, uploadOptions?: UploadOptions) =>
       uploadTrack(procedures.tracks, connection, source, details, uploadOptions),
     downloadLikedTracks: (downloadOptions) => downloadLikedTracks(procedures.downloads, connection, downloadOptions),

@@ -8,6 +8,7 @@ import {
   canPlay,
   createPlyrClient,
   isPlyrError,
+  isPublicAt,
   PlyrTransferError,
   shouldAutoDownload,
   type LikedTrackResult,
@@ -193,6 +194,46 @@ describe('gating helpers on real track outputs', () => {
     expect([canPlay(open), shouldAutoDownload(open, autoOn), shouldAutoDownload(open, { autoDownloadLiked: false })]).toEqual([true, true, false]);
     expect(audioUrl(open)).toBe(open.audioUrl);
     expect((await fetch(audioUrl(open)!)).status).toBe(200);
+  });
+});
+
+describe('early access (publicAt) on a cached listing', () => {
+  it('a track listed as gated plays once its publicAt has passed: canPlay, audioUrl and preflightAudio agree with the API', async () => {
+    const publicAt = new Date(Date.now() + 3_000).toISOString();
+    const early = await live.artist.client.uploadTrack(new Blob([mp3Bytes(8 * 1024)]), {
+      title: 'Soon for Everyone',
+      filename: 'soon.mp3',
+      supportGate: { type: 'any', publicAt },
+    });
+    expect(early.supportGate).toEqual({ type: 'any', publicAt });
+    // What a listener's app cached before the instant.
+    const cached = await live.listener.client.tracks.byId.query({ id: early.id });
+    expect(cached).toMatchObject({ gated: true, supportGate: { type: 'any', publicAt } });
+    const before = new Date(Date.parse(publicAt) - 1);
+    const after = new Date(Date.parse(publicAt));
+    expect([isPublicAt(cached, before), canPlay(cached, before), audioUrl(cached, before), shouldAutoDownload(cached, { autoDownloadLiked: true }, before)]).toEqual([false, false, null, false]);
+    expect([isPublicAt(cached, after), canPlay(cached, after), shouldAutoDownload(cached, { autoDownloadLiked: true }, after)]).toEqual([true, true, true]);
+    expect(audioUrl(cached, after)).toBe(`${live.app.url}/audio/${early.fileId}`);
+    // A plain gate never opens by the clock, however late it is.
+    const plain = await live.listener.client.tracks.byId.query({ id: gatedTrack.id });
+    expect(canPlay(plain, new Date('2100-01-01T00:00:00Z'))).toBe(false);
+
+    const asked: string[] = [];
+    const recording = createPlyrClient({
+      baseUrl: live.app.url,
+      token: live.listener.token,
+      fetch: (url: string, init?: RequestInit) => {
+        asked.push(new URL(url).pathname);
+        return fetch(url, init);
+      },
+    });
+    expect(await recording.preflightAudio(cached, { now: before })).toBe('support');
+    expect(asked).toEqual([`/audio/${early.fileId}`]);
+    // The API turns it public at the instant by its own clock: the listener may play it then.
+    await expect.poll(() => live.listener.client.preflightAudio(early.fileId), { timeout: 30_000, interval: 200 }).toBe('ok');
+    asked.length = 0;
+    expect(await recording.preflightAudio(cached)).toBe('ok');
+    expect(asked).toEqual([]);
   });
 });
 

@@ -35,14 +35,14 @@ describe('procedure inputs and outputs', () => {
     expectTypeOf<RouterInputs['tracks']['list']>().toEqualTypeOf<void | { cursor?: string | undefined; limit?: number | undefined } | undefined>();
     expectTypeOf(plyr.tracks.list.query).toBeCallableWith();
     expectTypeOf<RouterInputs['tracks']['byId']>().toEqualTypeOf<{ id: string }>();
-    expectTypeOf<RouterInputs['tracks']['finalizeUpload']['supportGate']>().toEqualTypeOf<{ type: 'any' } | null | undefined>();
+    expectTypeOf<RouterInputs['tracks']['finalizeUpload']['supportGate']>().toEqualTypeOf<{ type: 'any'; publicAt?: string | undefined } | null | undefined>();
     expectTypeOf<RouterOutputs['tracks']['list']>().toEqualTypeOf<{ items: Track[]; nextCursor: string | null }>();
     expectTypeOf<RouterOutputs['tracks']['liked']['items']>().toEqualTypeOf<Track[]>();
   });
 
   it('a track: viewer-resolved `gated` is a boolean; dates arrive as strings', () => {
     expectTypeOf<Track['gated']>().toEqualTypeOf<boolean>();
-    expectTypeOf<Track['supportGate']>().toEqualTypeOf<{ type: 'any' } | null>();
+    expectTypeOf<Track['supportGate']>().toEqualTypeOf<{ type: 'any'; publicAt?: string | undefined } | null>();
     expectTypeOf<Track['storage']>().toEqualTypeOf<'ready' | 'moving'>();
     expectTypeOf<Track['createdAt']>().toEqualTypeOf<string>();
     expectTypeOf<Track['artist']>().toEqualTypeOf<{ did: string; handle: string }>();

@@ -1,4 +1,4 @@
-import type { SupportGate } from './gate.js';
+import { gateAt, type SupportGate } from './gate.js';
 import type { SupportOutcome, SupporterService } from './supporters/index.js';
 
 export type { SupportGate } from './gate.js';
@@ -17,15 +17,11 @@ const DECISION_BY_OUTCOME: Record<SupportOutcome, AccessDecision> = {
   unavailable: 'unavailable',
 };
 
-/** The gate in force at `now`: the clock is an input so that time-released gates land here. */
-function gateAt(item: GatedItem, _now: Date): SupportGate {
-  return item.supportGate;
-}
-
 // The gating rule itself, for public and gated items alike; both entry points apply it, and only it.
 function ruleFor(viewerDid: string | null, item: GatedItem, now: Date): Rule {
-  // Any gate other than null is gated, so an unknown gate shape fails closed.
-  if (gateAt(item, now) == null) return { decision: 'allowed' };
+  // Any gate other than null is gated, so an unknown gate shape fails closed; an early-access gate
+  // is null from its publicAt on, on every instance at once, with no supporter check.
+  if (gateAt(item.supportGate, now) == null) return { decision: 'allowed' };
   if (viewerDid === null) return { decision: 'login_required' };
   if (viewerDid === item.artistDid) return { decision: 'allowed' };
   return { askSupport: { viewerDid, artistDid: item.artistDid } };

@@ -1,4 +1,5 @@
 import { decideAccess, type AccessDecision } from './access.js';
+import { gateAt } from './gate.js';
 import type { Storage } from './storage/index.js';
 import type { SupporterService } from './supporters/index.js';
 import { servedFromCdn } from './tracks/placement.js';
@@ -47,7 +48,8 @@ export async function playback(deps: PlaybackDeps, viewer: PlaybackViewer, fileI
   if (!FILE_ID.test(fileId)) return { ok: false, reason: 'not_found' };
   const track = await deps.hot.trackByFileId(fileId);
   if (!track) return { ok: false, reason: 'not_found' };
-  const gated = track.supportGate != null;
+  // Gated now, by the clock: a track past its publicAt is public even before the release job ran.
+  const gated = gateAt(track.supportGate, now) != null;
   if (gated && viewer.lookupFailure !== undefined) throw viewer.lookupFailure;
   const decision = await decideAccess(viewer.did, track, deps.supporters, now);
   if (decision !== 'allowed') return { ok: false, reason: decision, cacheControl: PRIVATE_CACHE };

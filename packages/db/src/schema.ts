@@ -93,7 +93,8 @@ export const uploads = pgTable(
   (t) => [index('uploads_created_at_idx').on(t.createdAt)],
 );
 
-export type SupportGate = { type: 'any' };
+/** Supporters only; with `publicAt` (ISO 8601, UTC) public for everyone from that instant. */
+export type SupportGate = { type: 'any'; publicAt?: string };
 export type StorageBucket = 'public' | 'private';
 
 export const tracks = pgTable(

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startFakeAtprotofans, startTestApp, type FakeAtprotofans, type TestApp } from '@plyr/testing';
+import { enqueueJob } from '@plyr/core/jobs/index';
 import { loadEnv } from '../../src/env.js';
 
 const TOKEN = 'metrics-token-0123456789';
@@ -95,6 +96,16 @@ describe('Prometheus metrics on METRICS_PORT', () => {
     expect(delta('plyr_supporter_upstream_duration_seconds_count', { source: 'atprotofans' })).toBe(3);
     expect(delta('plyr_cache_lookups_total', supporterCache('hit'))).toBe(1);
     expect(delta('plyr_cache_lookups_total', supporterCache('miss'))).toBe(3);
+  });
+
+  it('counts finished jobs by name and result, and shows the queue by state', async () => {
+    const done = async () => sample(await scrape(), 'plyr_jobs_finished_total', { name: 'maintenance', result: 'completed' });
+    const before = await done();
+    // Far in the future: seen as queued on every scrape until the test ends.
+    await enqueueJob(app.services.db, 'maintenance', {}, { runAt: new Date(Date.now() + 3_600_000), jobKey: 'metrics-test-later' });
+    await enqueueJob(app.services.db, 'maintenance', {});
+    await expect.poll(done, { timeout: 30_000 }).toBe(before + 1);
+    expect(sample(await scrape(), 'plyr_jobs', { name: 'maintenance', state: 'queued' })).toBeGreaterThanOrEqual(1);
   });
 
   it("reports this process's PostgreSQL connections", async () => {

@@ -19,13 +19,13 @@ export interface TrpcAnswer<T> {
   error?: { message: string; data: { code: string; httpStatus: number; zodError?: unknown } };
 }
 
-export async function query<T = any>(app: TestApp, who: Caller, path: string, input?: unknown): Promise<TrpcAnswer<T>> {
+export async function query<T = any>(app: Pick<TestApp, 'url'>, who: Caller, path: string, input?: unknown): Promise<TrpcAnswer<T>> {
   const qs = input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`;
   const res = await fetch(`${app.url}/trpc/${path}${qs}`, { headers: who.headers, signal: AbortSignal.timeout(20_000) });
   return answer<T>(res);
 }
 
-export async function mutate<T = any>(app: TestApp, who: Caller, path: string, input: unknown): Promise<TrpcAnswer<T>> {
+export async function mutate<T = any>(app: Pick<TestApp, 'url'>, who: Caller, path: string, input: unknown): Promise<TrpcAnswer<T>> {
   const res = await fetch(`${app.url}/trpc/${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...who.headers },
@@ -58,9 +58,9 @@ export type Track = TrackOutput;
 
 /** createUpload → PUT to the presigned URL → finalizeUpload, as a client does. */
 export async function uploadTrack(
-  app: TestApp,
+  app: Pick<TestApp, 'url'>,
   artist: Caller,
-  opts: { title?: string; supportGate?: { type: 'any' } | null; bytes?: Buffer } = {},
+  opts: { title?: string; supportGate?: Track['supportGate']; bytes?: Buffer } = {},
 ): Promise<Track> {
   const bytes = opts.bytes ?? mp3Bytes();
   const ticket = ok(

@@ -6,12 +6,14 @@ export {
   likeRecordKey,
   trackCleanupKey,
   trackRecordKey,
+  trackReleaseKey,
   trackSyncKey,
   type DeletedTrack,
   type JobName,
   type JobPayloads,
   type LikeRecordJobData,
   type TrackMoveData,
+  type TrackReleaseData,
 } from './payloads.js';
 export {
   startJobRunner,

@@ -11,6 +11,11 @@ export interface TrackMoveData {
   fileType: string;
 }
 
+/** An early-access release: the gate it ends is the one whose `publicAt` is this (a later change replaces the job). */
+export interface TrackReleaseData extends TrackMoveData {
+  publicAt: string;
+}
+
 /** What a deleted track left behind: its audio in either bucket and its ATProto record. */
 export interface DeletedTrack {
   trackId: string;
@@ -28,6 +33,8 @@ export type LikeRecordJobData =
 export interface JobPayloads {
   /** Moves the audio to the bucket the gate requires and rewrites the record (also after a title change). */
   'track-move': TrackMoveData;
+  /** At a gate's `publicAt`: clears the gate and starts the un-gating move (access already followed the clock). */
+  'track-release': TrackReleaseData;
   /** Removes what a deleted track left behind when the inline cleanup did not finish. */
   'track-cleanup': DeletedTrack;
   /** Keeps a listener's `fm.plyr.like` record in step with the like row. */
@@ -44,6 +51,7 @@ export type JobName = keyof JobPayloads;
  */
 export const JOB_ATTEMPTS: { readonly [N in JobName]: number } = {
   'track-move': 10,
+  'track-release': 10,
   'track-cleanup': 10,
   'like-record': 8,
   maintenance: 1,
@@ -53,6 +61,8 @@ export const JOB_ATTEMPTS: { readonly [N in JobName]: number } = {
 export const trackSyncKey = (trackId: string) => `track-sync:${trackId}`;
 /** The backstop of finalize's inline record write: a key of its own, so removing it never drops a move. */
 export const trackRecordKey = (trackId: string) => `track-record:${trackId}`;
+/** One scheduled release per track: a new `publicAt` replaces it, a gate without one removes it. */
+export const trackReleaseKey = (trackId: string) => `track-release:${trackId}`;
 export const trackCleanupKey = (trackId: string) => `track-cleanup:${trackId}`;
 /** One key per like record: a delete replaces a pending write of the same record. */
 export const likeRecordKey = (recordUri: string) => `like-record:${recordUri}`;

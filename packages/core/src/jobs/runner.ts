@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Logger as GraphileLogger, run, type Runner, type TaskList, type WorkerEvents } from 'graphile-worker';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
 import { PermanentJobError } from './errors.js';
 import { createPoolLiveness } from './liveness.js';
 import type { JobName, JobPayloads } from './payloads.js';
@@ -27,6 +28,8 @@ export interface JobRunnerOptions {
   crontab?: string;
   /** Jobs this process runs at once. */
   concurrency?: number;
+  /** Counts each run that completes or fails, by job name. */
+  metrics?: Metrics;
 }
 
 export interface JobRunner {
@@ -65,7 +68,7 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<JobRunner>
       concurrency,
       pollInterval: POLL_INTERVAL_MS,
       noHandleSignals: true,
-      taskList: taskList(opts.processors, logger),
+      taskList: taskList(opts.processors, logger, opts.metrics),
       crontab: opts.crontab ?? '',
       logger: graphileLogger(logger),
       events,
@@ -93,7 +96,7 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<JobRunner>
   };
 }
 
-function taskList(processors: JobProcessors, logger: Logger): TaskList {
+function taskList(processors: JobProcessors, logger: Logger, metrics: Metrics | undefined): TaskList {
   const tasks: TaskList = {};
   for (const name of Object.keys(processors) as JobName[]) {
     const process = processors[name] as (payload: unknown, ctx: JobRunContext) => Promise<void>;
@@ -101,8 +104,10 @@ function taskList(processors: JobProcessors, logger: Logger): TaskList {
       const jobLogger = logger.child({ job: name, jobId: job.id, attempt: job.attempts });
       try {
         await process(payload, { logger: jobLogger, jobId: job.id, attempt: job.attempts });
+        metrics?.jobsFinished.inc({ name, result: 'completed' });
         jobLogger.info({ key: job.key }, 'job done');
       } catch (err) {
+        metrics?.jobsFinished.inc({ name, result: 'failed' });
         // Completing the job is how it is given up: retrying cannot help.
         if (err instanceof PermanentJobError) {
           jobLogger.error({ err, key: job.key }, 'job failed for good');

@@ -44,7 +44,8 @@ export function buildTrackRecord(input: TrackRecordInput): TrackRecord {
     audioUrl: input.audioUrl,
     fileType: input.fileType,
     createdAt: input.createdAt.toISOString(),
-    ...(input.supportGate ? { supportGate: { type: input.supportGate.type } } : {}),
+    // With publicAt, so that every ATProto client can tell when an early-access track opens.
+    ...(input.supportGate ? { supportGate: { type: input.supportGate.type, ...(input.supportGate.publicAt ? { publicAt: input.supportGate.publicAt } : {}) } } : {}),
     // A gated record never references the blob: the PDS serves any referenced blob to anyone.
     ...(input.audioBlob && !input.supportGate ? { audioBlob: input.audioBlob } : {}),
   };

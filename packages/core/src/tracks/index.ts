@@ -25,6 +25,7 @@ export { cleanupDeletedTrack, deleteTrack, updateTrack, type UpdateTrackInput } 
 export type { DeletedTrack, TrackMoveData } from '../jobs/payloads.js';
 export { CopyVerificationError, syncTrack, type MoveHooks } from './move.js';
 export { writeTrackRecord } from './record-sync.js';
+export { cancelRelease, releaseTrack, scheduleRelease } from './release.js';
 export { withTrackLock } from './track-lock.js';
 export {
   ABANDONED_UPLOAD_AGE_MS,

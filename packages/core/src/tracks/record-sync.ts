@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { tracks } from '@plyr/db';
 import type { Agent, BlobRef } from '@atproto/api';
 import {
@@ -43,7 +43,8 @@ export async function writeTrackRecord(services: RecordServices, row: TrackRow):
       and(
         eq(tracks.id, row.id),
         eq(tracks.title, row.title),
-        row.supportGate ? isNotNull(tracks.supportGate) : isNull(tracks.supportGate),
+        // The very gate written (publicAt included): a reschedule meanwhile needs another write.
+        row.supportGate ? sql`${tracks.supportGate} = ${JSON.stringify(row.supportGate)}::jsonb` : isNull(tracks.supportGate),
       ),
     )
     .returning({ id: tracks.id });

@@ -11,6 +11,7 @@ import { AUDIO_SNIFF_BYTES, sniffAudioFormat } from '../storage/index.js';
 import { NotAudioError, UploadNotFoundError, UploadNotReceivedError, UploadTooLargeError } from './errors.js';
 import { bucketForGate } from './placement.js';
 import { findTrack, type TrackRow } from './queries.js';
+import { scheduleRelease } from './release.js';
 import { writeTrackRecord } from './record-sync.js';
 
 /** How long the presigned PUT stays valid. */
@@ -129,11 +130,10 @@ export async function finalizeUpload(
           updatedAt: now,
         })
         .returning({ id: tracks.id });
+      const audio = { trackId: track!.id, fileId, fileType: format.ext };
       // The record write below, as a job committed with the track: it runs if that write never finishes.
-      await enqueueJob(tx, 'track-move', { trackId: track!.id, fileId, fileType: format.ext }, {
-        jobKey: trackRecordKey(track!.id),
-        runAt: backstopRunAt(),
-      });
+      await enqueueJob(tx, 'track-move', audio, { jobKey: trackRecordKey(track!.id), runAt: backstopRunAt() });
+      if (input.supportGate?.publicAt !== undefined) await scheduleRelease(tx, audio, input.supportGate);
       return track!.id;
     });
   } catch (err) {

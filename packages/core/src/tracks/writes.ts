@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { tracks } from '@plyr/db';
-import type { SupportGate } from '../gate.js';
+import { sameGate, type SupportGate } from '../gate.js';
 import { backstopRunAt, runBeforeBackstop, type Backstop } from '../jobs/backstop.js';
 import { enqueueJob } from '../jobs/enqueue.js';
 import { trackCleanupKey, trackSyncKey, type DeletedTrack } from '../jobs/payloads.js';
@@ -8,6 +8,7 @@ import type { Services } from '../services.js';
 import { NotTrackOwnerError, TrackNotFoundError } from './errors.js';
 import { deleteAudioEverywhere } from './move.js';
 import { findTrack, type TrackRow } from './queries.js';
+import { cancelRelease, scheduleRelease } from './release.js';
 import { deleteArtistTrackRecord } from './record-sync.js';
 import { withTrackLock } from './track-lock.js';
 
@@ -28,7 +29,8 @@ export interface UpdateTrackInput {
 
 /**
  * Changes the row at once (so access follows the new gate immediately) and leaves moving the
- * object and rewriting the record to the durable `track-move` job.
+ * object and rewriting the record to the durable `track-move` job. A gate change also replaces
+ * the track's scheduled early-access release (or removes it), in the same transaction.
  */
 export async function updateTrack(
   services: WriteServices,
@@ -38,15 +40,20 @@ export async function updateTrack(
 ): Promise<TrackRow> {
   const row = await ownedTrack(services, artistDid, trackId);
   const titleChanged = input.title !== undefined && input.title !== row.title;
-  const gateChanged = input.supportGate !== undefined && (input.supportGate === null) !== (row.supportGate === null);
+  const gate = input.supportGate;
+  const gateChanged = gate !== undefined && !sameGate(gate, row.supportGate);
+  // Only gated ↔ public moves the audio; a new publicAt alone rewrites the record.
+  const bucketChanges = gate !== undefined && (gate === null) !== (row.supportGate === null);
   if (!titleChanged && !gateChanged) return row;
+  const audio = { trackId, fileId: row.fileId, fileType: row.fileType };
 
   await services.db.transaction(async (tx) => {
     const updated = await tx
       .update(tracks)
       .set({
         ...(titleChanged ? { title: input.title } : {}),
-        ...(gateChanged ? { supportGate: input.supportGate ?? null, moving: true } : {}),
+        ...(gateChanged ? { supportGate: gate ?? null } : {}),
+        ...(bucketChanges ? { moving: true } : {}),
         // The record no longer matches the row until the job rewrites it.
         recordCid: null,
         updatedAt: new Date(),
@@ -55,7 +62,8 @@ export async function updateTrack(
       .returning({ id: tracks.id });
     if (updated.length === 0) throw new TrackNotFoundError();
     // Committed with the change or not at all; the key folds quick successive changes into one move.
-    await enqueueJob(tx, 'track-move', { trackId, fileId: row.fileId, fileType: row.fileType }, { jobKey: trackSyncKey(trackId) });
+    await enqueueJob(tx, 'track-move', audio, { jobKey: trackSyncKey(trackId) });
+    if (gateChanged) await scheduleRelease(tx, audio, gate ?? null);
   });
   await services.hot.forgetTrack(row);
   return (await findTrack(services.db, trackId)) ?? row;
@@ -78,6 +86,7 @@ export async function deleteTrack(services: WriteServices, artistDid: string, tr
       .where(and(eq(tracks.id, trackId), eq(tracks.artistDid, artistDid)))
       .returning({ id: tracks.id });
     if (deleted.length === 0) throw new TrackNotFoundError();
+    await cancelRelease(tx, trackId);
     await enqueueJob(tx, backstop.name, backstop.payload, { jobKey: backstop.jobKey, runAt: backstopRunAt() });
   });
   await services.hot.forgetTrack(row);

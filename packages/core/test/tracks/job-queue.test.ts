@@ -42,6 +42,7 @@ const noop = async () => {};
 async function start(move: (d: TrackMoveData, attempt: number) => Promise<void>): Promise<JobRunner> {
   const processors: JobProcessors = {
     'track-move': (d, ctx) => move(d, ctx.attempt),
+    'track-release': noop,
     'track-cleanup': noop,
     'like-record': noop,
     maintenance: noop,

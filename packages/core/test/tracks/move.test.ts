@@ -221,6 +221,7 @@ describe('maintenance', () => {
           ran.push(data.trackId);
           await syncTrack(f.services, data);
         },
+        'track-release': noop,
         'track-cleanup': noop,
         'like-record': noop,
         maintenance: noop,

@@ -1,8 +1,8 @@
 /**
- * A real WAV file (16-bit PCM mono, a quiet 440 Hz tone): a container the API accepts at finalize
- * and every Chromium build decodes, so `<audio>` reaches `canplay` on it.
+ * A real WAV file (16-bit PCM mono, a quiet tone, 440 Hz by default): a container the API accepts at
+ * finalize and every Chromium build decodes, so `<audio>` reaches `canplay` on it.
  */
-export function wavTone(seconds = 1, sampleRate = 8_000): Buffer<ArrayBuffer> {
+export function wavTone(seconds = 1, sampleRate = 8_000, hz = 440): Buffer<ArrayBuffer> {
   const samples = Math.round(seconds * sampleRate);
   const dataBytes = samples * 2;
   const wav = Buffer.alloc(44 + dataBytes);
@@ -20,7 +20,7 @@ export function wavTone(seconds = 1, sampleRate = 8_000): Buffer<ArrayBuffer> {
   wav.write('data', 36, 'ascii');
   wav.writeUInt32LE(dataBytes, 40);
   for (let i = 0; i < samples; i++) {
-    wav.writeInt16LE(Math.round(Math.sin((2 * Math.PI * 440 * i) / sampleRate) * 3_000), 44 + i * 2);
+    wav.writeInt16LE(Math.round(Math.sin((2 * Math.PI * hz * i) / sampleRate) * 3_000), 44 + i * 2);
   }
   return wav;
 }
