@@ -4,6 +4,7 @@ import {
   createUpload,
   deleteTrack,
   finalizeUpload,
+  findTrack,
   listTracks,
   MAX_PAGE_SIZE,
   TrackError,
@@ -73,7 +74,7 @@ export const tracksRouter = {
     .input(z.object({ id: trackId }))
     .output(trackOutputSchema)
     .query(async ({ ctx, input }) => {
-    const row = await ctx.services.hot.trackById(input.id);
+    const row = await findTrack(ctx.services.db, input.id);
     if (!row) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such track' });
     return toTrackOutput(ctx, row);
   }),

@@ -12,8 +12,7 @@ import {
 } from './developer-tokens.js';
 import { completeLogin, startLogin } from './login.js';
 import { consumeExchangeToken, createAppSession, deleteAppSession, findUserHandle, hasLiveCredentials } from './sessions.js';
-import type { HotReads } from '../cache/hot-reads.js';
-import { databaseLookups, resolveCredential, resolveViewer, type Credentials, type ResolvedCredential, type Viewer } from './viewer.js';
+import { resolveCredential, resolveViewer, type Credentials, type ResolvedCredential, type Viewer } from './viewer.js';
 
 export { AtprotoSessionUnavailableError } from './agent.js';
 export { DecryptionError, decryptSecret, encryptSecret, randomToken, sha256Hex } from './crypto.js';
@@ -72,15 +71,12 @@ export interface AuthServiceDeps {
   db: Db;
   oauth: NodeOAuthClient;
   logger: Logger;
-  /** Credentials looked up through the hot-read cache (the app); without it, the database directly. */
-  hot?: HotReads;
 }
 
-export function createAuthService({ db, oauth, logger, hot }: AuthServiceDeps): AuthService {
-  const lookups = hot ?? databaseLookups(db);
+export function createAuthService({ db, oauth, logger }: AuthServiceDeps): AuthService {
   return {
-    resolveViewer: (credentials) => resolveViewer(lookups, credentials),
-    resolveCredential: (credentials) => resolveCredential(lookups, credentials),
+    resolveViewer: (credentials) => resolveViewer(db, credentials),
+    resolveCredential: (credentials) => resolveCredential(db, credentials),
     getAgent: (did) => getAgent(oauth, did),
     startLogin: (handle) => startLogin(oauth, handle),
     completeLogin: (params) => completeLogin(oauth, db, params),
@@ -94,10 +90,7 @@ export function createAuthService({ db, oauth, logger, hot }: AuthServiceDeps): 
     },
 
     async logout(viewer) {
-      if (viewer.sessionTokenHash) {
-        await deleteAppSession(db, viewer.sessionTokenHash);
-        await hot?.forgetSession(viewer.sessionTokenHash);
-      }
+      if (viewer.sessionTokenHash) await deleteAppSession(db, viewer.sessionTokenHash);
       if (await hasLiveCredentials(db, viewer.did)) return;
       // The grant is revoked at the authorization server too; a failure there must not keep the user signed in here.
       await oauth.revoke(viewer.did).catch((err: unknown) => {
@@ -108,11 +101,7 @@ export function createAuthService({ db, oauth, logger, hot }: AuthServiceDeps): 
     developerTokens: {
       create: (did, input) => createDeveloperToken(db, did, input),
       list: (did) => listDeveloperTokens(db, did),
-      async revoke(did, id) {
-        const tokenHash = await revokeDeveloperToken(db, did, id);
-        if (tokenHash) await hot?.forgetDeveloperToken(tokenHash);
-        return tokenHash !== null;
-      },
+      revoke: (did, id) => revokeDeveloperToken(db, did, id),
     },
   };
 }

@@ -10,8 +10,6 @@ import type { Services } from '../../src/services.js';
 import { createStorage, type Storage } from '../../src/storage/index.js';
 import { bucketForGate, findTrack, type TrackRow } from '../../src/tracks/index.js';
 import { createMetrics } from '../../src/metrics.js';
-import { createHotReads } from '../../src/cache/hot-reads.js';
-import { createHotStore } from '../../src/cache/store.js';
 
 /**
  * Core services over real Postgres, s3rver and a local PDS, for tests below the HTTP layer. The
@@ -19,7 +17,7 @@ import { createHotStore } from '../../src/cache/store.js';
  * end in apps/server/test/tracks).
  */
 export interface CoreFixture {
-  services: Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger' | 'metrics' | 'hot'>;
+  services: Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger' | 'metrics'>;
   db: DbHandle;
   databaseUrl: string;
   storage: Storage;
@@ -40,15 +38,11 @@ export async function startCoreFixture(): Promise<CoreFixture> {
   const agent = new AtpAgent({ service: network.pdsUrl });
   await agent.login({ identifier: artist.handle, password: artist.password });
   await db.db.insert(users).values({ did: artist.did, handle: artist.handle });
-  const logger = pino({ enabled: false });
-  const metrics = createMetrics();
   const services = {
     db: db.db,
     storage,
-    logger,
-    metrics,
-    // Memory only (no Redis here): invalidated in place, as in a single process.
-    hot: createHotReads(db.db, createHotStore({ redis: null, metrics, logger })),
+    logger: pino({ enabled: false }),
+    metrics: createMetrics(),
     config: { publicUrl: PUBLIC_URL } as Services['config'],
     auth: { getAgent: async () => agent } as unknown as Services['auth'],
   };
@@ -60,7 +54,6 @@ export async function startCoreFixture(): Promise<CoreFixture> {
     network,
     artist,
     async close() {
-      await services.hot.close();
       storage.destroy();
       await db.close();
       await s3.close();
