@@ -35,6 +35,7 @@ describe('supporters router', () => {
   beforeEach(async () => {
     fans.setMode('ok');
     await app.services.redis!.flushdb();
+    app.services.supporters.forgetLocalAnswers();
   });
 
   it('answers yes and no from atprotofans', async () => {
