@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { OwnRedis } from '../rate-limit/client.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
 import { http } from './support/http.js';
