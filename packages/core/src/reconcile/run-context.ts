@@ -4,7 +4,7 @@ import { withTrackLock } from '../tracks/index.js';
 import { repairs, type DriftKind, type RepairPolicy } from './findings.js';
 import type { ReportBuilder } from './report.js';
 
-export type ReconcileServices = Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger'> & Partial<Pick<Services, 'metrics'>>;
+export type ReconcileServices = Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger' | 'hot'> & Partial<Pick<Services, 'metrics'>>;
 
 /** What every check of one run shares. */
 export interface RunContext {

@@ -66,12 +66,15 @@ async function reconcileTrackAudio(ctx: RunContext, row: TrackRow): Promise<bool
     }
     await handle(ctx, 'audio_missing', row.id, `${key} is in neither bucket`, async () => {
       await db.update(tracks).set({ unavailableReason: 'audio_missing' }).where(and(eq(tracks.id, row.id), isNull(tracks.unavailableReason)));
+      // Every instance's next play reads the mark, not a cached row.
+      await ctx.services.hot.forgetTrack(row);
     });
     return false;
   }
   if (row.unavailableReason !== null) {
     await handle(ctx, 'audio_found_again', row.id, `${key} is in the ${found[row.bucket] ? row.bucket : other} bucket again`, async () => {
       await db.update(tracks).set({ unavailableReason: null }).where(eq(tracks.id, row.id));
+      await ctx.services.hot.forgetTrack(row);
     });
   }
 
@@ -83,6 +86,7 @@ async function reconcileTrackAudio(ctx: RunContext, row: TrackRow): Promise<bool
         .update(tracks)
         .set({ bucket: other, moving: other !== bucketForGate(row.supportGate) })
         .where(and(eq(tracks.id, row.id), eq(tracks.bucket, row.bucket)));
+      await ctx.services.hot.forgetTrack(row);
     }
     await settle();
   };
