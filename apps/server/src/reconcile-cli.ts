@@ -24,7 +24,7 @@ try {
 const env = loadEnvOrExit();
 // Loaded after validation so a bad variable is reported before any heavy module loads.
 const { createAppContext } = await import('./context.js');
-const { runReconcile, formatReport, reportSummary } = await import('@plyr/core/reconcile/index');
+const { runReconcile, formatReport, reportSummary } = await import('@plyr/core/reconcile');
 const ctx = await createAppContext(env, { runWorker: false, logDestination: pino.destination({ fd: 2, sync: true }) }).catch(exitOnStartupError);
 let code = 0;
 try {
