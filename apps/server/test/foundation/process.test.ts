@@ -83,8 +83,8 @@ describe('the process', () => {
     }
     expect(await first.exited).toBe(0);
     expect(first.output()).toMatch(/embedded PostgreSQL/);
-    // How long it took is the bench's to judge (README: under 10 s idle); under load it says nothing here.
-    expect(firstStartMs).toBeGreaterThan(0);
+    // How long it took is reported, not judged: under load it says nothing about the code.
+    console.log(`first start on an empty DATA_DIR: ${firstStartMs} ms`);
 
     const second = startServer(env);
     try {

@@ -1,7 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runReconcile } from '@plyr/core/reconcile';
+import { startTestS3, storageEnv } from '@plyr/testing';
 import { startTestApp, type TestApp } from '../support/index.js';
 import { seedMember, seedTrack, type Member, type SeededTrack } from '../reliability/support/seed.js';
 
@@ -10,11 +12,13 @@ import { seedMember, seedTrack, type Member, type SeededTrack } from '../reliabi
 const CLI = join(import.meta.dirname, '..', '..', 'src', 'reconcile-cli.ts');
 
 let app: TestApp;
+let s3: Awaited<ReturnType<typeof startTestS3>>;
 let artist: Member;
 let lost: SeededTrack;
 
 beforeAll(async () => {
-  app = await startTestApp();
+  s3 = await startTestS3();
+  app = await startTestApp({}, { s3Env: storageEnv(s3.config) });
   artist = await seedMember(app.services, 'reconcile-artist');
   lost = await seedTrack(app.services, artist, { gated: false });
   await app.services.storage.delete('public', app.services.storage.audioKey(lost.fileId, lost.fileType));
@@ -22,7 +26,33 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
+  await s3?.close();
 });
+
+/**
+ * `pnpm reconcile` as its own process on the app's database, Redis and storage. Asynchronous: the
+ * storage server runs in this process and must keep answering while the command runs.
+ */
+async function reconcileCli(...args: string[]): Promise<{ code: number; stdout: string; summary: Record<string, any> }> {
+  const env = {
+    PATH: process.env.PATH!,
+    APP_ENV: 'development',
+    DATABASE_URL: app.ctx.env.databaseUrl!,
+    REDIS_URL: app.ctx.env.redisUrl!,
+    ...storageEnv(s3.config),
+    LOG_LEVEL: 'warn',
+  };
+  const run = promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args], { env, encoding: 'utf8', timeout: 120_000 });
+  const { stdout, code } = await run.then(
+    (out) => ({ stdout: out.stdout, code: 0 }),
+    (err: { stdout?: string; code?: number; stderr?: string }) => {
+      if (typeof err.code !== 'number') throw err;
+      return { stdout: err.stdout ?? '', code: err.code };
+    },
+  );
+  const summary = JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, any>;
+  return { code, stdout, summary };
+}
 
 describe('a track whose audio is in neither bucket', () => {
   it('plays as a 404 with the reason once marked, and its owner sees why in tracks.mine', async () => {
@@ -46,6 +76,29 @@ describe('a track whose audio is in neither bucket', () => {
 });
 
 describe('pnpm reconcile', () => {
+  it('reports a leaked public copy of a gated track (exit 1), --repair deletes it (exit 0), then finds it clean', async () => {
+    const leaked = await seedTrack(app.services, artist, { gated: true });
+    const key = app.services.storage.audioKey(leaked.fileId, leaked.fileType);
+    await app.services.storage.copy({ bucket: 'private', key }, { bucket: 'public', key });
+
+    const report = await reconcileCli();
+    expect(report.code, report.stdout).toBe(1);
+    expect(report.summary).toMatchObject({ repair: 'none', counts: { gated_audio_public: expect.anything() } });
+    expect(report.stdout).toMatch(/gated_audio_public/);
+    expect(await app.services.storage.head('public', key)).not.toBeNull();
+
+    const repaired = await reconcileCli('--repair');
+    expect(repaired.code, repaired.stdout).toBe(0);
+    expect(repaired.summary.repair).toBe('all');
+    expect(await app.services.storage.head('public', key)).toBeNull();
+    expect(await app.services.storage.head('private', key)).not.toBeNull();
+
+    const clean = await reconcileCli();
+    expect(clean.code, clean.stdout).toBe(0);
+    expect(clean.summary.counts).not.toHaveProperty('gated_audio_public');
+  });
+
+
   it('refuses an unknown flag with the usage line and exit 2', () => {
     const out = spawnSync(process.execPath, ['--import', 'tsx', CLI, '--repiar'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
     expect(out.status).toBe(2);
