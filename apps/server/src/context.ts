@@ -9,6 +9,8 @@ import { createAuthService, createOAuthClient } from '@plyr/core/auth/index';
 import { createStorage, startEmbeddedS3, type StorageConfig } from '@plyr/core/storage/index';
 import { createSupporterService } from '@plyr/core/supporters/index';
 import { createMetrics } from '@plyr/core/metrics';
+import { createHotReads } from '@plyr/core/cache/hot-reads';
+import { createHotStore } from '@plyr/core/cache/store';
 import { prepareDataDir } from './data-dir.js';
 import type { Env } from './env.js';
 import { startJobWorker } from './jobs.js';
@@ -89,9 +91,12 @@ export async function createAppContext(env: Env, options: AppContextOptions = {}
       logger,
       metrics,
     });
+    const hot = createHotReads(db, createHotStore({ redis, metrics, logger }));
+    // Closed before Redis (closers run in reverse), so its bus connections end cleanly.
+    closers.push(() => hot.close());
     const oauth = await createOAuthClient({ config, db, locks: dbHandle.locks });
-    const auth = createAuthService({ db, oauth, logger });
-    const services: Services = { config, db, redis, storage, supporters, oauth, auth, logger, metrics };
+    const auth = createAuthService({ db, oauth, logger, hot });
+    const services: Services = { config, db, redis, storage, supporters, oauth, auth, logger, metrics, hot };
     if (options.runWorker ?? env.workerEnabled) {
       // The queue lives in the database every mode has (the embedded server's URL included).
       const worker = await startJobWorker({ databaseUrl: dbHandle.url, deps: services });

@@ -4,7 +4,7 @@ import { syncLikeRecord } from '@plyr/core/likes/index';
 import { cleanupDeletedTrack, MAINTENANCE_INTERVAL_MINUTES, releaseTrack, runMaintenance, syncTrack } from '@plyr/core/tracks/index';
 
 /** What the processors may touch: each one takes the slice it uses. */
-export type JobDeps = Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger'> & Partial<Pick<Services, 'metrics'>>;
+export type JobDeps = Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger' | 'hot'> & Partial<Pick<Services, 'metrics'>>;
 
 /**
  * The job registry: name → processor. Adding a kind of job: its payload type and attempts in

@@ -83,6 +83,37 @@ describe('gated playback in Chromium', () => {
   });
 });
 
+describe('early access in Chromium', () => {
+  it('shows a non-supporter "public on …" and the lock, then opens the track at publicAt without a reload', async () => {
+    const artist = await stack.sdkFor(stack.accounts.artist);
+    const publicAt = new Date(Date.now() + 8_000).toISOString();
+    const early = await artist.uploadTrack(new Blob([wavTone(2)]), { title: 'Soon Open', supportGate: { type: 'any', publicAt }, filename: 'soon-open.wav' });
+    const { page, context, requests } = await openContext(stack.browser);
+    await stack.signIn(page, stack.accounts.listener);
+    const lists = () => requests.filter((r) => r.url().includes('tracks.list')).length;
+    const listsBefore = lists();
+    expect(listsBefore).toBeGreaterThan(0);
+
+    const line = row(page, early);
+    expect(Date.now(), 'the page rendered before publicAt').toBeLessThan(Date.parse(publicAt));
+    expect(await line.getAttribute('data-gated')).toBe('true');
+    expect(await line.locator('.lock').getAttribute('aria-label')).toBe('Locked: supporters only');
+    expect(await line.locator('.public-on time').getAttribute('datetime')).toBe(publicAt);
+    expect(await line.locator('.public-on').textContent()).toMatch(/^public on \S/);
+    await screenshot(page, 'early-access-before');
+
+    // The page's own timer re-renders the list at the instant: no reload, no new list request.
+    await page.locator(`#tracks li[data-track-id="${early.id}"][data-gated="false"]`).waitFor({ timeout: 60_000 });
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(publicAt));
+    expect(await line.locator('.public-on').count()).toBe(0);
+    expect(lists()).toBe(listsBefore);
+    await line.getByRole('button', { name: /^Play/ }).click();
+    await page.locator('#notice', { hasText: 'Playing “Soon Open”' }).waitFor();
+    await audioCanPlay(page, '#player');
+    await context.close();
+  });
+});
+
 describe('public audio on another website', () => {
   it('plays in an <audio> element on another origin, whose credentialed fetch to the API is blocked by CORS', async () => {
     const { page, context, requests } = await openContext(stack.browser);

@@ -1,10 +1,9 @@
-import type { Db } from '@plyr/db';
 import { decideAccess, type AccessDecision } from './access.js';
 import { gateAt } from './gate.js';
 import type { Storage } from './storage/index.js';
 import type { SupporterService } from './supporters/index.js';
 import { servedFromCdn } from './tracks/placement.js';
-import { findTrackByFileId } from './tracks/queries.js';
+import type { HotReads } from './cache/hot-reads.js';
 
 /** A fileId is 32 lowercase hex characters; anything else is refused before any query. */
 const FILE_ID = /^[a-f0-9]{32}$/;
@@ -35,7 +34,7 @@ export interface PlaybackViewer {
 }
 
 export interface PlaybackDeps {
-  db: Db;
+  hot: HotReads;
   storage: Storage;
   supporters: SupporterService;
 }
@@ -47,7 +46,7 @@ export interface PlaybackDeps {
  */
 export async function playback(deps: PlaybackDeps, viewer: PlaybackViewer, fileId: string, now: Date): Promise<Playback> {
   if (!FILE_ID.test(fileId)) return { ok: false, reason: 'not_found' };
-  const track = await findTrackByFileId(deps.db, fileId);
+  const track = await deps.hot.trackByFileId(fileId);
   if (!track) return { ok: false, reason: 'not_found' };
   // Gated now, by the clock: a track past its publicAt is public even before the release job ran.
   const gated = gateAt(track.supportGate, now) != null;

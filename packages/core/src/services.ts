@@ -7,6 +7,7 @@ import type { Storage } from './storage/index.js';
 import type { SupporterService } from './supporters/index.js';
 import type { AuthService } from './auth/index.js';
 import type { Metrics } from './metrics.js';
+import type { HotReads } from './cache/hot-reads.js';
 
 /** Everything a request handler may use; built once per process by the host. Jobs get narrower slices. */
 export interface Services {
@@ -19,4 +20,6 @@ export interface Services {
   auth: AuthService;
   logger: Logger;
   metrics: Metrics;
+  /** Tracks and credentials as every play reads them: memory, then Redis, then PostgreSQL. */
+  hot: HotReads;
 }

@@ -1,34 +1,29 @@
-import { createHash } from 'node:crypto';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '@plyr/testing';
 import { browserLogin, exchange, loginAs } from '@plyr/testing/atproto/login';
 import { startLocalAtprotoNetwork, type LocalAtprotoNetwork, type TestAccount } from '@plyr/testing/atproto/network';
 import { signInOnPds } from '@plyr/testing/atproto/oauth-login';
+import { expireCredential } from '../reliability/support/seed.js';
 import { parseSetCookie, trpc } from './http.js';
 
 const FRONTEND_URL = 'http://localhost:5173';
 
 let network: LocalAtprotoNetwork;
 let app: TestApp;
-let sql: postgres.Sql;
 let alice: TestAccount;
 let bob: TestAccount;
 
 beforeAll(async () => {
   network = await startLocalAtprotoNetwork();
   app = await startTestApp({ ...network.env, FRONTEND_URL, RATE_LIMIT_ENABLED: 'false' });
-  sql = postgres(app.ctx.env.databaseUrl!, { max: 2, onnotice: () => {} });
   [alice, bob] = await Promise.all([network.createAccount('alice'), network.createAccount('bob')]);
 });
 
 afterAll(async () => {
-  await sql?.end();
   await app?.close();
   await network?.close();
 });
 
-const sha256 = (v: string) => createHash('sha256').update(v).digest('hex');
 const me = (headers: Record<string, string> = {}) => trpc(app.url, 'auth.me', { headers });
 
 describe('signing in through a real PDS', () => {
@@ -79,7 +74,7 @@ describe('signing in through a real PDS', () => {
 
     const user = await loginAs(app, bob.handle, bob.password);
     expect((await me(user.headers)).status).toBe(200);
-    await sql`UPDATE app_sessions SET expires_at = now() - interval '1 second' WHERE token_hash = ${sha256(user.sessionToken)}`;
+    await expireCredential(app.services, 'session', user.sessionToken);
     const expired = await me(user.headers);
     expect(expired.status).toBe(401);
     expect(expired.body.error.data.code).toBe('UNAUTHORIZED');

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startFakeAtprotofans, startTestApp, type FakeAtprotofans, type TestApp } from '@plyr/testing';
 import { enqueueJob } from '@plyr/core/jobs/index';
 import { loadEnv } from '../../src/env.js';
+import { seedMember, seedTrack } from '../reliability/support/seed.js';
 
 const TOKEN = 'metrics-token-0123456789';
 
@@ -78,13 +79,13 @@ describe('Prometheus metrics on METRICS_PORT', () => {
     expect(await scrape()).not.toMatch(/route="\/x1"/);
   });
 
-  it('counts supporter lookups by source and outcome, their upstream time, and cache hits', async () => {
+  it('counts supporter lookups by source and outcome, their upstream time, and cache hits per tier', async () => {
     const check = (outcome: string) => ({ source: 'atprotofans', outcome });
-    const supporterCache = (result: string) => ({ cache: 'supporter', tier: 'redis', result });
+    const supporterCache = (tier: string, result: string) => ({ cache: 'supporter', tier, result });
     const before = await scrape();
     expect(await app.services.supporters.check(VIEWER, ARTIST)).toBe('supporter');
+    expect(await app.services.supporters.check(VIEWER, ARTIST)).toBe('supporter'); // cached in memory
     expect(await app.services.supporters.check(VIEWER, OTHER_ARTIST)).toBe('not_supporter');
-    expect(await app.services.supporters.check(VIEWER, ARTIST)).toBe('supporter'); // cached
     atprotofans.setMode('error500');
     expect(await app.services.supporters.check(plc('metricsnobody'), ARTIST)).toBe('unavailable');
 
@@ -94,8 +95,32 @@ describe('Prometheus metrics on METRICS_PORT', () => {
     expect(delta('plyr_supporter_checks_total', check('not_supporter'))).toBe(1);
     expect(delta('plyr_supporter_checks_total', check('unavailable'))).toBe(1);
     expect(delta('plyr_supporter_upstream_duration_seconds_count', { source: 'atprotofans' })).toBe(3);
-    expect(delta('plyr_cache_lookups_total', supporterCache('hit'))).toBe(1);
-    expect(delta('plyr_cache_lookups_total', supporterCache('miss'))).toBe(3);
+    expect(delta('plyr_cache_lookups_total', supporterCache('memory', 'hit'))).toBe(1);
+    expect(delta('plyr_cache_lookups_total', supporterCache('memory', 'miss'))).toBe(3);
+    // Only what memory lacked reaches Redis.
+    expect(delta('plyr_cache_lookups_total', supporterCache('redis', 'hit'))).toBe(0);
+    expect(delta('plyr_cache_lookups_total', supporterCache('redis', 'miss'))).toBe(3);
+  });
+
+  it('counts hot-read cache lookups (tracks, sessions) per tier and result', async () => {
+    const artist = await seedMember(app.services, 'metrics-artist');
+    const listener = await seedMember(app.services, 'metrics-listener');
+    const track = await seedTrack(app.services, artist, { gated: false });
+    const lookups = (page: string, cache: string, tier: string, result: string) => sample(page, 'plyr_cache_lookups_total', { cache, tier, result });
+    const before = await scrape();
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${app.url}/audio/${track.fileId}`, { redirect: 'manual', headers: listener.bearer });
+      expect(res.status).toBe(307);
+    }
+    const after = await scrape();
+    const delta = (cache: string, tier: string, result: string) => lookups(after, cache, tier, result) - lookups(before, cache, tier, result);
+    for (const cache of ['track', 'session']) {
+      // The first play reads PostgreSQL through both tiers; the next two are memory hits.
+      expect(delta(cache, 'memory', 'miss'), `${cache} memory miss`).toBe(1);
+      expect(delta(cache, 'redis', 'miss'), `${cache} redis miss`).toBe(1);
+      expect(delta(cache, 'memory', 'hit'), `${cache} memory hit`).toBe(2);
+      expect(delta(cache, 'redis', 'hit'), `${cache} redis hit`).toBe(0);
+    }
   });
 
   it('counts finished jobs by name and result, and shows the queue by state', async () => {

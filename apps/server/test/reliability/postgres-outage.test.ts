@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, startTestApp, type TestApp } from '@plyr/testing';
+import { createTestDatabase, startFakeAtprotofans, startTestApp, type FakeAtprotofans, type TestApp } from '@plyr/testing';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
 import { eventually, http, trpcCode, type HttpAnswer } from './support/http.js';
 import { DRIVER_TEXT } from './support/leak-patterns.js';
 import { seedMember, seedTrack, type Member, type SeededTrack } from './support/seed.js';
 
 /**
- * Postgres dies, then hangs: every request is answered fast with 503 (never a hang, never a 500,
- * never a sign-out), /ready says so, and the same process serves again once Postgres is back.
+ * Postgres dies, then hangs: every request that needs the database is answered fast with 503
+ * (never a hang, never a 500, never a sign-out), /ready says so, and the same process serves again
+ * once Postgres is back. A warm play keeps its answer from the hot-read cache meanwhile: no write
+ * can commit while the database is down, so no cached entry can go stale during the outage.
  * The API reaches Postgres through a relay this test owns; the shared server is never touched.
  */
 
@@ -19,10 +21,15 @@ const BOUNDED_MS = 8_000;
 const REQUEST_TIMEOUT_MS = 12_000;
 
 let postgres: FaultProxy;
+let fans: FakeAtprotofans;
 let app: TestApp;
 let dropDatabase: () => Promise<void>;
 let member: Member;
+let supporter: Member;
 let track: SeededTrack;
+let gatedTrack: SeededTrack;
+/** Never read before the outage they are used in (made anew for each), so no cache can answer for them. */
+let cold: { member: Member; track: SeededTrack };
 
 beforeAll(async () => {
   const database = await createTestDatabase();
@@ -30,28 +37,65 @@ beforeAll(async () => {
   postgres = await startFaultProxy(5432);
   const url = new URL(database.url);
   url.port = String(postgres.port);
-  app = await startTestApp({ RATE_LIMIT_ENABLED: 'false' }, { databaseUrl: url.toString() });
+  fans = await startFakeAtprotofans();
+  app = await startTestApp({ RATE_LIMIT_ENABLED: 'false', ATPROTOFANS_URL: fans.url }, { databaseUrl: url.toString() });
   member = await seedMember(app.services, 'postgres-outage');
+  supporter = await seedMember(app.services, 'postgres-outage-fan');
+  fans.setSupporters([[supporter.did, member.did]]);
   track = await seedTrack(app.services, member, { gated: false });
+  gatedTrack = await seedTrack(app.services, member, { gated: true });
+  await makeCold();
 });
 
 afterAll(async () => {
   await postgres?.setMode('up');
   await app?.close();
+  await fans?.close();
   await postgres?.close();
   await dropDatabase?.();
 });
 
-/** What users do, each needing the database: read the catalogue, resolve their session, play audio. */
+async function makeCold(): Promise<void> {
+  const coldMember = await seedMember(app.services, 'postgres-outage-cold');
+  cold = { member: coldMember, track: await seedTrack(app.services, coldMember, { gated: false }) };
+}
+
+/**
+ * What users do that needs the database: read the catalogue, resolve a session not seen before,
+ * list their own tracks, write, play a track not read before.
+ */
 function requests(): Array<[string, () => Promise<HttpAnswer>]> {
   return [
     ['tracks.list', () => http(`${app.url}/trpc/tracks.list`, { timeoutMs: REQUEST_TIMEOUT_MS })],
-    ['tracks.byId', () => http(`${app.url}/trpc/tracks.byId?input=${encodeURIComponent(JSON.stringify({ id: track.id }))}`, { timeoutMs: REQUEST_TIMEOUT_MS })],
-    ['auth.me with a cookie', () => http(`${app.url}/trpc/auth.me`, { headers: member.cookie, timeoutMs: REQUEST_TIMEOUT_MS })],
+    ['tracks.byId', () => http(`${app.url}/trpc/tracks.byId?input=${encodeURIComponent(JSON.stringify({ id: cold.track.id }))}`, { timeoutMs: REQUEST_TIMEOUT_MS })],
+    ['auth.me with a cookie', () => http(`${app.url}/trpc/auth.me`, { headers: cold.member.cookie, timeoutMs: REQUEST_TIMEOUT_MS })],
     ['tracks.mine with a bearer token', () => http(`${app.url}/trpc/tracks.mine`, { headers: member.bearer, timeoutMs: REQUEST_TIMEOUT_MS })],
     ['tracks.update', () => http(`${app.url}/trpc/tracks.update`, { method: 'POST', headers: { 'content-type': 'application/json', ...member.bearer }, body: JSON.stringify({ id: track.id, title: 'x' }), timeoutMs: REQUEST_TIMEOUT_MS })],
-    ['/audio', () => http(`${app.url}/audio/${track.fileId}`, { timeoutMs: REQUEST_TIMEOUT_MS })],
+    ['/audio', () => http(`${app.url}/audio/${cold.track.fileId}`, { timeoutMs: REQUEST_TIMEOUT_MS })],
   ];
+}
+
+/** Plays read before the outage, with the answer each must keep: public → 307, gated HEAD as a supporter → 200. */
+function warmPlays(): Array<[string, number, () => Promise<HttpAnswer>]> {
+  return [
+    ['warm public /audio', 307, () => http(`${app.url}/audio/${track.fileId}`, { timeoutMs: REQUEST_TIMEOUT_MS })],
+    ['warm gated HEAD /audio as a supporter', 200, () => http(`${app.url}/audio/${gatedTrack.fileId}`, { method: 'HEAD', headers: supporter.bearer, timeoutMs: REQUEST_TIMEOUT_MS })],
+  ];
+}
+
+/** Every warm play keeps its answer within `withinMs`. */
+async function expectWarmPlaysKept(withinMs: number): Promise<void> {
+  const problems = await Promise.all(
+    warmPlays().map(async ([what, status, send]) => {
+      const res = await settle(send);
+      if (res instanceof Error) return [`${what}: no answer (${res.name})`];
+      const found: string[] = [];
+      if (res.status !== status) found.push(`${what}: ${res.status} ${res.text.slice(0, 160)}`);
+      if (res.ms > withinMs) found.push(`${what}: took ${Math.round(res.ms)} ms`);
+      return found;
+    }),
+  );
+  expect(problems.flat()).toEqual([]);
 }
 
 /** Why an answer is not a proper outage answer (503 within `withinMs`, the right code, no driver text). */
@@ -80,17 +124,22 @@ async function expectServing(): Promise<void> {
     const res = await send();
     expect([200, 307], `${what}: ${res.status} ${res.text.slice(0, 160)}`).toContain(res.status);
   }
+  for (const [what, status, send] of warmPlays()) {
+    const res = await send();
+    expect(res.status, `${what}: ${res.status} ${res.text.slice(0, 160)}`).toBe(status);
+  }
 }
 
 const ready = () => http(`${app.url}/ready`, { timeoutMs: 10_000 });
 
 describe('Postgres down (connections refused)', () => {
-  it('serves normally first (control)', async () => {
+  it('serves normally first (control), warming the plays', async () => {
     await expectServing();
     expect((await ready()).status).toBe(200);
   });
 
-  it(`answers every request with 503 within ${FAST_MS} ms; /ready 503 naming postgres; /health 200`, async () => {
+  it(`answers every request that needs the database with 503 within ${FAST_MS} ms; /ready 503 naming postgres; /health 200`, async () => {
+    await makeCold();
     await postgres.setMode('refuse');
     await expectUnavailable(FAST_MS);
     const readiness = await ready();
@@ -98,6 +147,10 @@ describe('Postgres down (connections refused)', () => {
     expect(readiness.json).toMatchObject({ status: 'unavailable', failed: ['postgres'] });
     expect(readiness.ms).toBeLessThan(FAST_MS);
     expect((await http(`${app.url}/health`)).status).toBe(200);
+  });
+
+  it(`keeps a warm play's answer (public 307, gated HEAD 200) within ${FAST_MS} ms`, async () => {
+    await expectWarmPlaysKept(FAST_MS);
   });
 
   it('holds under load: 40 concurrent requests, all answered 503 fast', async () => {
@@ -109,6 +162,7 @@ describe('Postgres down (connections refused)', () => {
       }),
     );
     expect(answers.flat()).toEqual([]);
+    await expectWarmPlaysKept(FAST_MS);
   });
 
   it('recovers without a restart once Postgres is back: data intact, sessions still valid', async () => {
@@ -121,12 +175,17 @@ describe('Postgres down (connections refused)', () => {
 });
 
 describe('Postgres hanging (no answer, connections kept open)', () => {
-  it(`answers every request with 503 within ${BOUNDED_MS} ms instead of hanging; /ready within its 2 s budget`, async () => {
+  it(`answers every request that needs the database with 503 within ${BOUNDED_MS} ms instead of hanging; /ready within its 2 s budget`, async () => {
+    await makeCold();
     await postgres.setMode('blackhole');
     const readiness = await ready();
     expect(readiness.status).toBe(503);
     expect(readiness.ms).toBeLessThan(FAST_MS);
     await expectUnavailable(BOUNDED_MS);
+  });
+
+  it(`keeps a warm play's answer without waiting for the hung database (within ${FAST_MS} ms)`, async () => {
+    await expectWarmPlaysKept(FAST_MS);
   });
 
   it('recovers once Postgres answers again', async () => {

@@ -107,6 +107,14 @@ describe('session cookies and tokens', () => {
     await expectSignedOut(expiring.bearer, 'expired session bearer');
   });
 
+  it('a cached session is judged by the clock: it stops working when its expiresAt passes, with no write', async () => {
+    const shortLived = await seedMember(app.services, 'short-lived');
+    await app.services.db.execute(`update app_sessions set expires_at = now() + interval '2 seconds' where token_hash = '${sha256Hex(shortLived.token)}'`);
+    await expectSignedIn(shortLived.bearer, shortLived.did);
+    // The row is cached now; nothing invalidates it, only the clock passing its expiry.
+    await expect.poll(async () => (await trpcQuery(app.url, 'auth.me', undefined, shortLived.bearer)).status, { timeout: 10_000, interval: 100 }).toBe(401);
+  });
+
   it('a session ended by logout → 401 at once, while another session of the same user still works', async () => {
     const leaving = await seedMember(app.services, 'leaving');
     const second = await createAppSession(app.services.db, leaving.did);

@@ -4,7 +4,6 @@ import {
   createUpload,
   deleteTrack,
   finalizeUpload,
-  findTrack,
   listTracks,
   MAX_PAGE_SIZE,
   TrackError,
@@ -74,7 +73,7 @@ export const tracksRouter = {
     .input(z.object({ id: trackId }))
     .output(trackOutputSchema)
     .query(async ({ ctx, input }) => {
-    const row = await findTrack(ctx.services.db, input.id);
+    const row = await ctx.services.hot.trackById(input.id);
     if (!row) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such track' });
     return toTrackOutput(ctx, row);
   }),

@@ -62,14 +62,14 @@ export async function listDeveloperTokens(db: Db, did: string): Promise<Develope
     .orderBy(desc(developerTokens.createdAt));
 }
 
-/** Revokes one of the account's own tokens; false when it has no such live token. */
-export async function revokeDeveloperToken(db: Db, did: string, id: string): Promise<boolean> {
-  const rows = await db
+/** Revokes one of the account's own tokens; its hash (what caches key it by), or null when it has no such live token. */
+export async function revokeDeveloperToken(db: Db, did: string, id: string): Promise<string | null> {
+  const [row] = await db
     .update(developerTokens)
     .set({ revokedAt: new Date() })
     .where(and(eq(developerTokens.id, id), eq(developerTokens.did, did), isNull(developerTokens.revokedAt)))
-    .returning({ id: developerTokens.id });
-  return rows.length > 0;
+    .returning({ tokenHash: developerTokens.tokenHash });
+  return row?.tokenHash ?? null;
 }
 
 // Built once per database; revocation and expiry are in the statement, so every call sees them at once.
@@ -91,5 +91,21 @@ const liveTokenByHash = perDatabase((db) =>
 export async function findDeveloperToken(db: Db, token: string): Promise<{ did: string; handle: string } | null> {
   if (!token.startsWith(DEVELOPER_TOKEN_PREFIX) || token.length > MAX_SECRET_LENGTH) return null;
   const [row] = await liveTokenByHash(db).execute({ tokenHash: sha256Hex(token), now: new Date().toISOString() });
+  return row ?? null;
+}
+
+// Without the time bound (revocation is final, expiry is judged by the clock on every cache hit).
+const unrevokedTokenByHash = perDatabase((db) =>
+  db
+    .select({ did: developerTokens.did, handle: users.handle, expiresAt: developerTokens.expiresAt })
+    .from(developerTokens)
+    .innerJoin(users, eq(users.did, developerTokens.did))
+    .where(and(eq(developerTokens.tokenHash, sql.placeholder('tokenHash')), isNull(developerTokens.revokedAt)))
+    .prepare('unrevoked_developer_token_by_hash'),
+);
+
+/** An unrevoked token's row whatever its expiry (the hot-read cache's loader); null when there is none. */
+export async function findUnrevokedTokenRow(db: Db, tokenHash: string): Promise<{ did: string; handle: string; expiresAt: Date } | null> {
+  const [row] = await unrevokedTokenByHash(db).execute({ tokenHash });
   return row ?? null;
 }

@@ -12,7 +12,8 @@ import {
 } from './developer-tokens.js';
 import { completeLogin, startLogin } from './login.js';
 import { consumeExchangeToken, createAppSession, deleteAppSession, findUserHandle, hasLiveCredentials } from './sessions.js';
-import { resolveCredential, resolveViewer, type Credentials, type ResolvedCredential, type Viewer } from './viewer.js';
+import type { HotReads } from '../cache/hot-reads.js';
+import { databaseLookups, resolveCredential, resolveViewer, type Credentials, type ResolvedCredential, type Viewer } from './viewer.js';
 
 export { AtprotoSessionUnavailableError } from './agent.js';
 export { DecryptionError, decryptSecret, encryptSecret, randomToken, sha256Hex } from './crypto.js';
@@ -71,12 +72,15 @@ export interface AuthServiceDeps {
   db: Db;
   oauth: NodeOAuthClient;
   logger: Logger;
+  /** Credentials looked up through the hot-read cache (the app); without it, the database directly. */
+  hot?: HotReads;
 }
 
-export function createAuthService({ db, oauth, logger }: AuthServiceDeps): AuthService {
+export function createAuthService({ db, oauth, logger, hot }: AuthServiceDeps): AuthService {
+  const lookups = hot ?? databaseLookups(db);
   return {
-    resolveViewer: (credentials) => resolveViewer(db, credentials),
-    resolveCredential: (credentials) => resolveCredential(db, credentials),
+    resolveViewer: (credentials) => resolveViewer(lookups, credentials),
+    resolveCredential: (credentials) => resolveCredential(lookups, credentials),
     getAgent: (did) => getAgent(oauth, did),
     startLogin: (handle) => startLogin(oauth, handle),
     completeLogin: (params) => completeLogin(oauth, db, params),
@@ -90,7 +94,10 @@ export function createAuthService({ db, oauth, logger }: AuthServiceDeps): AuthS
     },
 
     async logout(viewer) {
-      if (viewer.sessionTokenHash) await deleteAppSession(db, viewer.sessionTokenHash);
+      if (viewer.sessionTokenHash) {
+        await deleteAppSession(db, viewer.sessionTokenHash);
+        await hot?.forgetSession(viewer.sessionTokenHash);
+      }
       if (await hasLiveCredentials(db, viewer.did)) return;
       // The grant is revoked at the authorization server too; a failure there must not keep the user signed in here.
       await oauth.revoke(viewer.did).catch((err: unknown) => {
@@ -101,7 +108,11 @@ export function createAuthService({ db, oauth, logger }: AuthServiceDeps): AuthS
     developerTokens: {
       create: (did, input) => createDeveloperToken(db, did, input),
       list: (did) => listDeveloperTokens(db, did),
-      revoke: (did, id) => revokeDeveloperToken(db, did, id),
+      async revoke(did, id) {
+        const tokenHash = await revokeDeveloperToken(db, did, id);
+        if (tokenHash) await hot?.forgetDeveloperToken(tokenHash);
+        return tokenHash !== null;
+      },
     },
   };
 }

@@ -56,6 +56,22 @@ export async function findAppSession(db: Db, token: string): Promise<SessionOwne
   return row ? { ...row, tokenHash } : null;
 }
 
+// Without the time bound: a cached row is judged against the clock on every hit, not when it was read.
+const sessionRowByHash = perDatabase((db) =>
+  db
+    .select({ did: appSessions.did, handle: users.handle, expiresAt: appSessions.expiresAt })
+    .from(appSessions)
+    .innerJoin(users, eq(users.did, appSessions.did))
+    .where(eq(appSessions.tokenHash, sql.placeholder('tokenHash')))
+    .prepare('app_session_row_by_hash'),
+);
+
+/** A session's row whatever its expiry (the hot-read cache's loader); null when there is none. */
+export async function findSessionRow(db: Db, tokenHash: string): Promise<{ did: string; handle: string; expiresAt: Date } | null> {
+  const [row] = await sessionRowByHash(db).execute({ tokenHash });
+  return row ?? null;
+}
+
 /** Ends one session; returns its account, or null when there was none. */
 export async function deleteAppSession(db: Db, tokenHash: string): Promise<string | null> {
   const [row] = await db.delete(appSessions).where(eq(appSessions.tokenHash, tokenHash)).returning({ did: appSessions.did });

@@ -27,8 +27,19 @@ function decode(value: string | null | undefined): CachedAnswer | undefined {
   return source ? { supporter: true, source } : undefined;
 }
 
-/** Bounds memory without Redis: ~80-byte keys, so about 3 MB at most. */
-const MEMORY_CACHE_MAX_ENTRIES = 10_000;
+/** Bounds the in-process tier: ~80-byte keys, so about 3 MB at most. */
+export const MEMORY_CACHE_MAX_ENTRIES = 10_000;
+
+/**
+ * In front of Redis, an answer is kept in memory this long at most, so it outlives its Redis entry
+ * by no more than this (answers are never invalidated by a write: they expire with their TTL).
+ */
+export const NEAR_TIER_TTL_MS = 1_000;
+
+export type SupportCacheTier = 'memory' | 'redis';
+
+/** Called once per tier a lookup reached, with how many keys it had and how many it lacked. */
+export type TierLookup = (tier: SupportCacheTier, hits: number, misses: number) => void;
 
 // A healthy local Redis answers in well under a millisecond; past this the cache is treated as down.
 const REDIS_TIMEOUT_MS = 250;
@@ -48,6 +59,35 @@ export function createMemorySupportCache(ttlMs: number): SupportCache {
     },
     async set(key, answer) {
       entries.set(key, answer);
+    },
+  };
+}
+
+/**
+ * The in-process tier in front of the shared one: a hit in memory costs no Redis command; what
+ * Redis answers is copied into memory; a new answer is written to both.
+ */
+export function createTieredSupportCache(near: SupportCache, far: SupportCache, onLookup?: TierLookup): SupportCache {
+  return {
+    async getMany(keys) {
+      const answers = await near.getMany(keys);
+      const missed = keys.filter((_, i) => answers[i] === undefined);
+      onLookup?.('memory', keys.length - missed.length, missed.length);
+      if (missed.length === 0) return answers;
+      const fromFar = await far.getMany(missed);
+      onLookup?.('redis', fromFar.filter(Boolean).length, fromFar.filter((a) => !a).length);
+      let next = 0;
+      return Promise.all(
+        answers.map(async (answer, i) => {
+          if (answer !== undefined) return answer;
+          const found = fromFar[next++];
+          if (found) await near.set(keys[i]!, found);
+          return found;
+        }),
+      );
+    },
+    async set(key, answer) {
+      await Promise.all([near.set(key, answer), far.set(key, answer)]);
     },
   };
 }

@@ -7,8 +7,13 @@ import { createAttestedSource } from './attested/source.js';
 import {
   createMemorySupportCache,
   createRedisSupportCache,
+  createTieredSupportCache,
+  NEAR_TIER_TTL_MS,
   supporterCacheKey,
   type CachedAnswer,
+  type SupportCache,
+  type SupportCacheTier,
+  type TierLookup,
 } from './cache.js';
 import { createAtprotofansClient } from './client.js';
 import type { Metrics } from '../metrics.js';
@@ -40,6 +45,8 @@ export interface SupporterServiceOptions {
   /** null → in-process LRU cache (single instance only). */
   redis: Redis | null;
   cacheTtlSeconds: number;
+  /** With Redis: how long an answer stays in the in-process tier (default 1000 ms; 0 = Redis alone). */
+  memoryTierTtlMs?: number;
   /** Asked in this order until one says yes (default: atprotofans alone). */
   sources?: readonly SupporterSourceName[];
   /** Required when `sources` lists `attested`. */
@@ -103,12 +110,19 @@ export function createSupporterService(options: SupporterServiceOptions): Suppor
     return givenFetch(input, init);
   };
   const sources = buildSources(options, { concurrency, logger, fetch: countingFetch, onAtprotofansRequest: () => (upstreamRequests += 1) });
-  const cache = options.redis
-    ? createRedisSupportCache(options.redis, ttlMs, logger)
-    : createMemorySupportCache(ttlMs);
-  const inFlight = new Map<string, Promise<SupportAnswer>>();
   const metrics = options.metrics;
-  const cacheTier = options.redis ? 'redis' : 'memory';
+  const countLookup: TierLookup = (tier, hits, misses) => {
+    metrics?.cacheLookups.inc({ cache: 'supporter', tier, result: 'hit' }, hits);
+    metrics?.cacheLookups.inc({ cache: 'supporter', tier, result: 'miss' }, misses);
+  };
+  // With Redis: memory (≤ 1 s per entry) in front of the shared answers; without: memory alone, full TTL.
+  const nearTtlMs = Math.min(ttlMs, options.memoryTierTtlMs ?? NEAR_TIER_TTL_MS);
+  const cache = !options.redis
+    ? counted(createMemorySupportCache(ttlMs), 'memory', countLookup)
+    : nearTtlMs > 0
+      ? createTieredSupportCache(createMemorySupportCache(nearTtlMs), createRedisSupportCache(options.redis, ttlMs, logger), countLookup)
+      : counted(createRedisSupportCache(options.redis, ttlMs, logger), 'redis', countLookup);
+  const inFlight = new Map<string, Promise<SupportAnswer>>();
 
   /** Each source in order is asked only about the artists no earlier source said yes to. */
   async function askSources(viewerDid: string, artistDids: readonly string[]): Promise<Map<string, SupportAnswer>> {
@@ -174,10 +188,6 @@ export function createSupporterService(options: SupporterServiceOptions): Suppor
       if (hit) answers.set(artistDid, fromCache(hit));
       else missed.push(artistDid);
     });
-    if (metrics) {
-      metrics.cacheLookups.inc({ cache: 'supporter', tier: cacheTier, result: 'hit' }, artistDids.length - missed.length);
-      metrics.cacheLookups.inc({ cache: 'supporter', tier: cacheTier, result: 'miss' }, missed.length);
-    }
     const flights = [...singleFlight(viewerDid, missed)];
     const flown = await Promise.all(flights.map(([, flight]) => flight));
     flights.forEach(([artistDid], i) => answers.set(artistDid, flown[i]!));
@@ -208,6 +218,19 @@ export function createSupporterService(options: SupporterServiceOptions): Suppor
       const answers = await resolve(viewerDid, artists);
       return new Map(artists.map((artistDid) => [artistDid, answers.get(artistDid)!.outcome]));
     },
+  };
+}
+
+/** One tier alone, its hits and misses counted. */
+function counted(cache: SupportCache, tier: SupportCacheTier, onLookup: TierLookup): SupportCache {
+  return {
+    async getMany(keys) {
+      const answers = await cache.getMany(keys);
+      const hits = answers.filter(Boolean).length;
+      onLookup(tier, hits, keys.length - hits);
+      return answers;
+    },
+    set: (key, answer) => cache.set(key, answer),
   };
 }
 

@@ -29,7 +29,7 @@ export class TrackKeptChangingError extends Error {
 // Each pass re-reads the row; a gate or title change mid-pass just means another pass.
 const MAX_PASSES = 5;
 
-type MoveServices = Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger'>;
+type MoveServices = Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger' | 'hot'>;
 
 /**
  * Brings a track's storage and record in line with its row: the object in the bucket its gate
@@ -98,6 +98,7 @@ async function settleStorage(services: MoveServices, row: TrackRow, hooks: MoveH
       .where(and(eq(tracks.id, row.id), eq(tracks.bucket, row.bucket), gateStill))
       .returning({ id: tracks.id });
     if (switched.length === 0) return false;
+    await services.hot.forgetTrack(row);
   }
 
   // Only ever the bucket the row does not point at, and only under the track lock.

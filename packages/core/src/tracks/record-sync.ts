@@ -13,7 +13,7 @@ import type { Services } from '../services.js';
 import { recordAudioUrl } from './placement.js';
 import type { TrackRow } from './queries.js';
 
-type RecordServices = Pick<Services, 'auth' | 'db' | 'storage' | 'config' | 'logger'>;
+type RecordServices = Pick<Services, 'auth' | 'db' | 'storage' | 'config' | 'logger' | 'hot'>;
 
 /**
  * Writes the artist's `fm.plyr.track` record from this row (same rkey, original createdAt) and
@@ -48,6 +48,7 @@ export async function writeTrackRecord(services: RecordServices, row: TrackRow):
       ),
     )
     .returning({ id: tracks.id });
+  if (marked.length > 0) await services.hot.forgetTrack(row);
   return marked.length > 0;
 }
 

@@ -35,7 +35,7 @@ export async function cancelRelease(tx: JobExecutor, trackId: string): Promise<v
  * transaction. Anything else (gate changed, removed, track deleted) means a later change already
  * replaced this release, and it does nothing; so it is idempotent and safe to retry.
  */
-export async function releaseTrack(services: Pick<Services, 'db' | 'logger'>, job: TrackReleaseData): Promise<void> {
+export async function releaseTrack(services: Pick<Services, 'db' | 'logger' | 'hot'>, job: TrackReleaseData): Promise<void> {
   const released = await services.db.transaction(async (tx) => {
     const rows = await tx
       .update(tracks)
@@ -47,5 +47,6 @@ export async function releaseTrack(services: Pick<Services, 'db' | 'logger'>, jo
     await enqueueJob(tx, 'track-move', move, { jobKey: trackSyncKey(job.trackId) });
     return true;
   });
+  if (released) await services.hot.forgetTrack({ id: job.trackId, fileId: job.fileId });
   if (released) services.logger.info({ trackId: job.trackId, publicAt: job.publicAt }, 'early access over: the track is public');
 }

@@ -69,7 +69,7 @@ export interface FinalizeUploadInput {
  * except when nothing was uploaded yet (the artist may still PUT it).
  */
 export async function finalizeUpload(
-  services: Pick<Services, 'db' | 'storage' | 'config' | 'auth' | 'logger'>,
+  services: Pick<Services, 'db' | 'storage' | 'config' | 'auth' | 'logger' | 'hot'>,
   artistDid: string,
   input: FinalizeUploadInput,
 ): Promise<TrackRow> {

@@ -12,7 +12,7 @@ import { cancelRelease, scheduleRelease } from './release.js';
 import { deleteArtistTrackRecord } from './record-sync.js';
 import { withTrackLock } from './track-lock.js';
 
-type WriteServices = Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger'>;
+type WriteServices = Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger' | 'hot'>;
 
 async function ownedTrack(services: WriteServices, artistDid: string, trackId: string): Promise<TrackRow> {
   const row = await findTrack(services.db, trackId);
@@ -65,6 +65,7 @@ export async function updateTrack(
     await enqueueJob(tx, 'track-move', audio, { jobKey: trackSyncKey(trackId) });
     if (gateChanged) await scheduleRelease(tx, audio, gate ?? null);
   });
+  await services.hot.forgetTrack(row);
   return (await findTrack(services.db, trackId)) ?? row;
 }
 
@@ -88,6 +89,7 @@ export async function deleteTrack(services: WriteServices, artistDid: string, tr
     await cancelRelease(tx, trackId);
     await enqueueJob(tx, backstop.name, backstop.payload, { jobKey: backstop.jobKey, runAt: backstopRunAt() });
   });
+  await services.hot.forgetTrack(row);
   await runBeforeBackstop(services.db, services.logger, backstop, () => cleanupDeletedTrack(services, leftovers));
 }
 

@@ -19,7 +19,7 @@ import {
   SESSION_TTL_MS,
   upsertUser,
 } from '../../src/auth/sessions.js';
-import { resolveViewer } from '../../src/auth/viewer.js';
+import { databaseLookups, resolveViewer } from '../../src/auth/viewer.js';
 
 const alice = { did: 'did:plc:alice0000000000000000000', handle: 'alice.test' };
 const bob = { did: 'did:plc:bob000000000000000000000', handle: 'bob.test' };
@@ -137,12 +137,12 @@ describe('developer tokens', () => {
     });
     expect(JSON.stringify(listed)).not.toContain(created.token);
 
-    expect(await revokeDeveloperToken(handle.db, bob.did, created.id)).toBe(false);
+    expect(await revokeDeveloperToken(handle.db, bob.did, created.id)).toBeNull();
     expect(await findDeveloperToken(handle.db, created.token)).toEqual(alice);
-    expect(await revokeDeveloperToken(handle.db, alice.did, created.id)).toBe(true);
+    expect(await revokeDeveloperToken(handle.db, alice.did, created.id)).toBe(sha256Hex(created.token));
     expect(await findDeveloperToken(handle.db, created.token)).toBeNull();
     expect((await listDeveloperTokens(handle.db, alice.did)).map((t) => t.id)).not.toContain(created.id);
-    expect(await revokeDeveloperToken(handle.db, alice.did, created.id)).toBe(false);
+    expect(await revokeDeveloperToken(handle.db, alice.did, created.id)).toBeNull();
   });
 
   it('last at most 365 days', async () => {
@@ -172,27 +172,27 @@ describe('viewer resolution', () => {
   it('takes the cookie first, then the bearer token', async () => {
     const session = await createAppSession(handle.db, alice.did);
     const token = await createDeveloperToken(handle.db, bob.did, { name: 'sdk' });
-    expect(await resolveViewer(handle.db, { sessionToken: session.token, bearerToken: token.token })).toEqual({
+    expect(await resolveViewer(databaseLookups(handle.db), { sessionToken: session.token, bearerToken: token.token })).toEqual({
       ...alice,
       via: 'cookie',
       sessionTokenHash: sha256Hex(session.token),
     });
-    expect(await resolveViewer(handle.db, { bearerToken: token.token })).toEqual({ ...bob, via: 'bearer' });
+    expect(await resolveViewer(databaseLookups(handle.db), { bearerToken: token.token })).toEqual({ ...bob, via: 'bearer' });
     // A token-mode session is a bearer credential too.
-    expect(await resolveViewer(handle.db, { bearerToken: session.token })).toEqual({
+    expect(await resolveViewer(databaseLookups(handle.db), { bearerToken: session.token })).toEqual({
       ...alice,
       via: 'bearer',
       sessionTokenHash: sha256Hex(session.token),
     });
     // A stale cookie does not hide a valid bearer token.
-    expect(await resolveViewer(handle.db, { sessionToken: 'plyr_session_stale', bearerToken: token.token })).toEqual({ ...bob, via: 'bearer' });
+    expect(await resolveViewer(databaseLookups(handle.db), { sessionToken: 'plyr_session_stale', bearerToken: token.token })).toEqual({ ...bob, via: 'bearer' });
   });
 
   it('gives null for unknown, malformed or missing credentials', async () => {
-    expect(await resolveViewer(handle.db, {})).toBeNull();
-    expect(await resolveViewer(handle.db, { sessionToken: 'nonsense' })).toBeNull();
-    expect(await resolveViewer(handle.db, { bearerToken: 'plyr_dev_forged' })).toBeNull();
-    expect(await resolveViewer(handle.db, { bearerToken: 'eyJhbGciOi.jwt.like' })).toBeNull();
+    expect(await resolveViewer(databaseLookups(handle.db), {})).toBeNull();
+    expect(await resolveViewer(databaseLookups(handle.db), { sessionToken: 'nonsense' })).toBeNull();
+    expect(await resolveViewer(databaseLookups(handle.db), { bearerToken: 'plyr_dev_forged' })).toBeNull();
+    expect(await resolveViewer(databaseLookups(handle.db), { bearerToken: 'eyJhbGciOi.jwt.like' })).toBeNull();
   });
 });
 

@@ -60,7 +60,7 @@ async function commandsDuring(work: () => Promise<unknown>): Promise<string[][]>
 }
 
 describe('resolveSupportedArtists', () => {
-  it('asks once per distinct artist cold, then reads all of them in one MGET with no upstream request', async () => {
+  it('asks once per distinct artist cold, then answers from memory with no Redis command, and another instance reads all of them in one MGET', async () => {
     const supporters = service();
     const withDuplicates = [...artists, ...artists, artists[0] as string];
 
@@ -69,9 +69,17 @@ describe('resolveSupportedArtists', () => {
     expect([...cold.keys()]).toEqual(artists);
     expect(fake.requests).toBe(7);
 
+    // The in-process tier holds each answer for up to a second: a warm batch sends nothing to Redis.
     let warm = new Map<string, string>();
-    const commands = await commandsDuring(async () => {
+    const nearCommands = await commandsDuring(async () => {
       warm = await supporters.resolveSupportedArtists(viewer, withDuplicates);
+    });
+    expect(Object.fromEntries(warm)).toEqual(expected(artists));
+    expect(nearCommands).toEqual([]);
+
+    const other = service();
+    const commands = await commandsDuring(async () => {
+      warm = await other.resolveSupportedArtists(viewer, withDuplicates);
     });
     expect(Object.fromEntries(warm)).toEqual(expected(artists));
     expect(fake.requests).toBe(7);

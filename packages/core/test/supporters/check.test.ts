@@ -240,7 +240,8 @@ describe('Redis down', () => {
     down.on('error', () => {});
     const { logger, lines } = capturedLogger();
     try {
-      const supporters = service({ redis: down, logger });
+      // Redis alone (no in-process tier), so every answer not in Redis is asked upstream.
+      const supporters = service({ redis: down, logger, memoryTierTtlMs: 0 });
       expect(await supporters.check(fan, artist)).toBe('supporter');
       expect(await supporters.check(stranger, artist)).toBe('not_supporter');
       const batch = await supporters.resolveSupportedArtists(fan, [artist, didForTest('other artist')]);
@@ -258,7 +259,7 @@ describe('Redis down', () => {
     flaky.on('error', () => {});
     const { logger, lines } = capturedLogger();
     try {
-      const supporters = service({ redis: flaky, logger });
+      const supporters = service({ redis: flaky, logger, memoryTierTtlMs: 0 });
       expect(await supporters.check(fan, artist)).toBe('supporter');
 
       flaky.disconnect();

@@ -10,6 +10,8 @@ import type { Services } from '../../src/services.js';
 import { createStorage, type Storage } from '../../src/storage/index.js';
 import { bucketForGate, findTrack, type TrackRow } from '../../src/tracks/index.js';
 import { createMetrics } from '../../src/metrics.js';
+import { createHotReads } from '../../src/cache/hot-reads.js';
+import { createHotStore } from '../../src/cache/store.js';
 
 /**
  * Core services over real Postgres, s3rver and a local PDS, for tests below the HTTP layer. The
@@ -17,7 +19,7 @@ import { createMetrics } from '../../src/metrics.js';
  * end in apps/server/test/tracks).
  */
 export interface CoreFixture {
-  services: Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger' | 'metrics'>;
+  services: Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger' | 'metrics' | 'hot'>;
   db: DbHandle;
   databaseUrl: string;
   storage: Storage;
@@ -38,11 +40,15 @@ export async function startCoreFixture(): Promise<CoreFixture> {
   const agent = new AtpAgent({ service: network.pdsUrl });
   await agent.login({ identifier: artist.handle, password: artist.password });
   await db.db.insert(users).values({ did: artist.did, handle: artist.handle });
+  const logger = pino({ enabled: false });
+  const metrics = createMetrics();
   const services = {
     db: db.db,
     storage,
-    logger: pino({ enabled: false }),
-    metrics: createMetrics(),
+    logger,
+    metrics,
+    // Memory only (no Redis here): invalidated in place, as in a single process.
+    hot: createHotReads(db.db, createHotStore({ redis: null, metrics, logger })),
     config: { publicUrl: PUBLIC_URL } as Services['config'],
     auth: { getAgent: async () => agent } as unknown as Services['auth'],
   };
@@ -54,6 +60,7 @@ export async function startCoreFixture(): Promise<CoreFixture> {
     network,
     artist,
     async close() {
+      await services.hot.close();
       storage.destroy();
       await db.close();
       await s3.close();

@@ -38,6 +38,8 @@ export interface Cluster {
   /** Direct handles for the test itself: seeding and checking state. */
   services: { db: DbHandle['db']; storage: Storage };
   redisUrl: string;
+  /** The cluster's own redis-server, to stop and start again (outage tests). */
+  redis: OwnRedis;
   databaseName: string;
   close(): Promise<void>;
 }
@@ -101,7 +103,7 @@ export async function startCluster(extraEnv: Record<string, string>): Promise<Cl
     await close();
     throw err;
   }
-  return { a, b, worker, env, services: { db: handle.db, storage }, redisUrl, databaseName: new URL(database.url).pathname.slice(1), close };
+  return { a, b, worker, env, services: { db: handle.db, storage }, redisUrl, redis, databaseName: new URL(database.url).pathname.slice(1), close };
 }
 
 /** An API process (`pnpm start`) with these variables. */

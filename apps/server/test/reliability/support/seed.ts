@@ -81,9 +81,13 @@ export async function seedTrack(
 /** Where a stored credential's hash lives; the hash is hex, checked before it is put in the statement. */
 const CREDENTIAL_TABLES = { session: 'app_sessions', developerToken: 'developer_tokens' } as const;
 
-/** Moves a session's or developer token's expiry into the past, as time would. */
-export async function expireCredential(services: Pick<Services, 'db'>, kind: keyof typeof CREDENTIAL_TABLES, secret: string): Promise<void> {
+/**
+ * Moves a session's or developer token's expiry into the past, as time would. The product never
+ * rewrites `expires_at`, so the cached row still holds the old one: it is dropped as a write would.
+ */
+export async function expireCredential(services: Pick<Services, 'db' | 'hot'>, kind: keyof typeof CREDENTIAL_TABLES, secret: string): Promise<void> {
   const hash = sha256Hex(secret);
   if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error('unexpected hash shape');
   await services.db.execute(`update ${CREDENTIAL_TABLES[kind]} set expires_at = now() - interval '1 second' where token_hash = '${hash}'`);
+  await (kind === 'session' ? services.hot.forgetSession(hash) : services.hot.forgetDeveloperToken(hash));
 }

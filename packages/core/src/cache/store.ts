@@ -1,0 +1,167 @@
+import { BentoCache, bentostore } from 'bentocache';
+import { memoryDriver } from 'bentocache/drivers/memory';
+import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
+
+/** In-process tier bounds: what one process may hold, whatever the traffic. */
+export const MEMORY_MAX_ITEMS = 20_000;
+export const MEMORY_MAX_BYTES = 32 * 1024 * 1024;
+const MEMORY_MAX_ENTRY_BYTES = 64 * 1024;
+/**
+ * After Redis returns, the bus's own subscriber connection reconnects on the same backoff (≤ 2 s);
+ * until it has surely resubscribed, invalidations from other instances could be missed.
+ */
+const BUS_SETTLE_MS = 2_500;
+const REDIS_PREFIX = 'plyr:hot';
+/**
+ * A loader that read the old row just before a write committed can store it just after the write's
+ * invalidation; a second invalidation this much later removes such an entry.
+ */
+const SECOND_INVALIDATION_MS = 500;
+
+export interface HotStore {
+  /** The cached value, or the loader's (then cached for `ttlMs`); straight from the loader while the bus is down. */
+  getOrSet<T>(key: string, ttlMs: (value: T) => number, load: () => Promise<T>): Promise<T>;
+  /** Drops keys here, in Redis, and (over the bus) on every other instance. */
+  invalidate(keys: string[]): Promise<void>;
+  /** Whether the cache is serving (false while the Redis bus is down). */
+  readonly serving: boolean;
+  close(): Promise<void>;
+}
+
+export interface HotStoreDeps {
+  redis: Redis | null;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/**
+ * Memory in front of Redis, kept coherent by a Redis pub/sub bus (bentocache). Without Redis the
+ * memory tier alone, invalidated in place. While the app's Redis client is not ready, nothing is
+ * served from either tier (no in-process entry can outlive an invalidation it did not hear); when it
+ * is ready again both tiers are cleared, since invalidations sent during the outage were lost.
+ */
+export function createHotStore({ redis, metrics, logger }: HotStoreDeps): HotStore {
+  const memory = memoryDriver({ maxItems: MEMORY_MAX_ITEMS, maxSize: MEMORY_MAX_BYTES, maxEntrySize: MEMORY_MAX_ENTRY_BYTES });
+  const store = bentostore().useL1Layer(memory);
+  if (redis) {
+    store.useL2Layer(redisDriver({ connection: redis, prefix: REDIS_PREFIX }));
+    // The bus duplicates this into its publisher and subscriber; the subscriber must queue its SUBSCRIBE
+    // until connected (and resubscribes on reconnect), which the app client's fail-fast options forbid.
+    store.useBus(redisBusDriver({ connection: redis.duplicate({ enableOfflineQueue: true }) }));
+  }
+  const bento = new BentoCache({
+    default: 'hot',
+    stores: { hot: store },
+    serializer: dateSafeJson,
+    // A lost Redis write must never fail a read; the loader's answer is still right.
+    suppressL2Errors: true,
+    grace: false,
+  });
+  bento.on('cache:hit', ({ key, layer }: { key: string; layer: 'l1' | 'l2' }) => {
+    const cache = cacheName(key);
+    if (layer === 'l2') metrics.cacheLookups.inc({ cache, tier: 'memory', result: 'miss' });
+    metrics.cacheLookups.inc({ cache, tier: layer === 'l1' ? 'memory' : 'redis', result: 'hit' });
+  });
+  bento.on('cache:miss', ({ key }: { key: string }) => {
+    const cache = cacheName(key);
+    metrics.cacheLookups.inc({ cache, tier: 'memory', result: 'miss' });
+    if (redis) metrics.cacheLookups.inc({ cache, tier: 'redis', result: 'miss' });
+  });
+
+  let serving = redis === null || redis.status === 'ready';
+  let settle: NodeJS.Timeout | undefined;
+  let generation = 0;
+  const pending = new Set<NodeJS.Timeout>();
+  let closed = false;
+  if (redis) {
+    const stop = () => {
+      generation++;
+      clearTimeout(settle);
+      if (serving && !closed) logger.warn('hot-read cache bypassed while Redis is unreachable');
+      serving = false;
+    };
+    redis.on('close', stop);
+    redis.on('end', stop);
+    redis.on('ready', () => {
+      const mine = ++generation;
+      clearTimeout(settle);
+      settle = setTimeout(() => {
+        bento
+          .clear()
+          .then(() => {
+            if (mine !== generation) return;
+            serving = true;
+            logger.info('hot-read cache serving again (cleared after the Redis outage)');
+          })
+          .catch((err: unknown) => logger.warn({ err }, 'hot-read cache: clearing after the outage failed; still bypassed'));
+      }, BUS_SETTLE_MS);
+      settle.unref();
+    });
+  }
+
+  return {
+    get serving() {
+      return serving;
+    },
+    async getOrSet<T>(key: string, ttlMs: (value: T) => number, load: () => Promise<T>): Promise<T> {
+      if (!serving) return load();
+      return bento.getOrSet<T>({
+        key,
+        factory: async (ctx) => {
+          const value = await load();
+          ctx.setTtl(ttlMs(value));
+          return value;
+        },
+      });
+    },
+    async invalidate(keys) {
+      // While bypassed nothing is served from either tier, and both are cleared before serving again.
+      if (keys.length === 0 || !serving) return;
+      // The write has committed: a failed invalidation is logged, never turned into a failed write.
+      await bento.deleteMany({ keys }).catch((err: unknown) => logger.warn({ err, keys }, 'hot-read cache: invalidation failed'));
+      const again = setTimeout(() => {
+        pending.delete(again);
+        bento.deleteMany({ keys }).catch((err: unknown) => logger.warn({ err }, 'hot-read cache: second invalidation failed'));
+      }, SECOND_INVALIDATION_MS);
+      again.unref();
+      pending.add(again);
+    },
+    async close() {
+      closed = true;
+      clearTimeout(settle);
+      for (const timer of pending) clearTimeout(timer);
+      await bento.disconnect();
+    },
+  };
+}
+
+/** The part of a key before its first colon names the cache in metrics ("track", "session", …). */
+function cacheName(key: string): string {
+  return key.slice(0, key.indexOf(':'));
+}
+
+/**
+ * JSON that brings back the Dates of a cached value's own fields (rows carry createdAt & co.), so
+ * an entry read from Redis equals the one the loader returned.
+ */
+const dateSafeJson = {
+  serialize(entry: { value: unknown }): string {
+    const value = entry.value;
+    const dates = isRecord(value) ? Object.keys(value).filter((k) => value[k] instanceof Date) : [];
+    return JSON.stringify({ ...entry, dates });
+  },
+  deserialize(text: string): unknown {
+    const { dates, ...entry } = JSON.parse(text) as { value: unknown; dates?: string[] };
+    if (dates?.length && isRecord(entry.value)) {
+      for (const k of dates) entry.value[k] = new Date(entry.value[k] as string);
+    }
+    return entry;
+  },
+};
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
