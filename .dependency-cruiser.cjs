@@ -30,6 +30,23 @@ module.exports = {
       to: { path: '^(express|@types/express)$|node_modules/(express|@types/express)/' },
     },
     layer('sdk-loads-no-server', '^packages/(client|cli)/src', '^(packages/(api|core|db|testing)|apps)/', 'Published packages import server code for types only.'),
+    {
+      name: 'core-through-its-entry-points',
+      comment: "Other packages use core's named entry points (package.json exports), never a file behind them.",
+      severity: 'error',
+      from: { path: '^(packages/(?!core/)[^/]+|apps/[^/]+)/' },
+      to: {
+        path: '^packages/core/src/',
+        pathNot: '^packages/core/src/(index|access|gate|metrics|playback|unavailable|(auth|cache|downloads|jobs|likes|storage|supporters|tracks)/index)\\.ts$',
+      },
+    },
+    {
+      name: 'embedded-servers-loaded-on-demand',
+      comment: 'The embedded PostgreSQL and S3 server are a dev dependency, imported only when DATABASE_URL or S3_ENDPOINT is unset.',
+      severity: 'error',
+      from: { path: '^(packages/(?!testing/|embedded/)[^/]+|apps/[^/]+)/src' },
+      to: { path: '^packages/embedded/', dependencyTypesNot: ['dynamic-import', 'type-only'] },
+    },
     layer('production-code-never-loads-tests', '^(packages/(?!testing/)[^/]+|apps/[^/]+)/src', '^packages/testing/', 'Test fixtures stay out of what ships.'),
   ],
   options: {

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createDb, type DbHandle } from '@plyr/db';
-import { storageEnv } from '@plyr/testing/app';
-import { startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing/atprotofans';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from '@plyr/testing/env';
-import { startTestS3 } from '@plyr/testing/s3';
+import { storageEnv } from '@plyr/testing';
+import { startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from '@plyr/testing';
+import { startTestS3 } from '@plyr/testing';
 // The statement-counting relay of the audio fuzz test, reused so there is one way to count.
 import { startFaultProxy } from '../../apps/server/test/reliability/support/fault-proxy.js';
 import { wireMeter, type WireMeter } from './wire.js';

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { createDeveloperToken } from '@plyr/core/auth/developer-tokens';
+import { createDeveloperToken } from '@plyr/core/auth';
 import type { LoadRequest } from './load/job.js';
 import { percentileMs } from './load/percentile.js';
 import type { ServerProcess } from './processes.js';

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@plyr/testing/app';
+import { freePort } from '@plyr/testing';
 import { startInfra, type BenchInfra } from './infra.js';
 import { BenchUsageError, parseOptions, type BenchOptions } from './options.js';
 import { formatProfileSummary, summarizeProfile } from './profile/summarize.js';

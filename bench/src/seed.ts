@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { tracks, users, type Db } from '@plyr/db';
-import { createAppSession } from '@plyr/core/auth/sessions';
-import { didForTest } from '@plyr/testing/atprotofans';
+import { createAppSession } from '@plyr/core/auth';
+import { didForTest } from '@plyr/testing';
 
 /**
  * The bench's data, written straight to the database: 20 artists, 10,000 tracks (newest first,

@@ -40,10 +40,10 @@ export function createApp(ctx: AppContext, options: AppOptions = {}): Express {
   app.use(credentials(services));
   app.use(csrfGuard(allowedOrigin));
   app.use(rateLimits({ config: env.rateLimit, trustProxy: env.trustProxy, redis: services.redis, logger: services.logger }));
-  app.use(authRoutes(services));
+  app.use(authRoutes(services, env.frontendUrl));
   app.use(audioRoutes(services));
-  app.use('/trpc', trpcRequestGuard, keepVary, trpcHandler(services));
-  app.use(restApi(services));
+  app.use('/trpc', trpcRequestGuard, keepVary, trpcHandler(services, env.cookieSecure));
+  app.use(restApi(services, env.cookieSecure));
   app.use(apiDocs(env.publicUrl));
 
   app.use((req, res) => sendJsonError(req, res, 404, 'NOT_FOUND', 'No such route'));

@@ -4,16 +4,17 @@ import { join } from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import { Redis } from 'ioredis';
 import { createDb, type DbHandle } from '@plyr/db';
+import type * as Embedded from '@plyr/embedded';
 import type { CoreConfig, Services } from '@plyr/core';
-import { createAuthService, createOAuthClient } from '@plyr/core/auth/index';
-import { createStorage, startEmbeddedS3, type StorageConfig } from '@plyr/core/storage/index';
-import { createSupporterService } from '@plyr/core/supporters/index';
+import { createAuthService, createOAuthClient } from '@plyr/core/auth';
+import { createStorage, type StorageConfig } from '@plyr/core/storage';
+import { createSupporterService } from '@plyr/core/supporters';
 import { createMetrics } from '@plyr/core/metrics';
-import { createHotReads } from '@plyr/core/cache/hot-reads';
-import { createHotStore } from '@plyr/core/cache/store';
+import { createHotReads, createHotStore } from '@plyr/core/cache';
 import { prepareDataDir } from './data-dir.js';
 import type { Env } from './env.js';
 import { startJobWorker } from './jobs.js';
+import { StartupError } from './startup-errors.js';
 import { createLogger } from './logger.js';
 
 export interface AppContext {
@@ -36,7 +37,12 @@ export async function createAppContext(env: Env, options: AppContextOptions = {}
   const closers: Array<() => Promise<unknown> | unknown> = [];
   try {
     closers.push(await prepareDataDir(env, logger));
-    const dbHandle: DbHandle = await createDb({ url: env.databaseUrl, dataDir: env.dataDir, onNotice: (message) => logger.info(message) });
+    const dbHandle: DbHandle = await createDb({
+      url: env.databaseUrl,
+      dataDir: env.dataDir,
+      startEmbedded: async (dir, onNotice) => (await loadEmbedded('DATABASE_URL')).startEmbeddedPostgres(dir, onNotice),
+      onNotice: (message) => logger.info(message),
+    });
     closers.push(() => dbHandle.close());
 
     const redis = env.redisUrl ? await connectRedis(env.redisUrl, logger) : null;
@@ -49,18 +55,11 @@ export async function createAppContext(env: Env, options: AppContextOptions = {}
     const config: CoreConfig = {
       appEnv: env.appEnv,
       publicUrl: env.publicUrl,
-      frontendUrl: env.frontendUrl,
-      dataDir: env.dataDir,
       presignTtlSeconds: env.presignTtlSeconds,
-      supporterCacheTtlSeconds: env.supporterCacheTtlSeconds,
-      atprotofansUrl: env.atprotofansUrl,
       plcUrl: env.plcUrl,
       handleResolver: env.handleResolver,
       sessionEncryptionKey: env.sessionEncryptionKey ?? loadOrCreateEncryptionKey(env.dataDir, logger),
       oauthPrivateKeys: env.oauthPrivateKeys,
-      corsOrigins: env.corsOrigins,
-      corsOriginRegex: env.corsOriginRegex,
-      cookieSecure: env.cookieSecure,
       maxUploadBytes: env.maxUploadBytes,
     };
     const db = dbHandle.db;
@@ -186,6 +185,7 @@ async function resolveStorage(env: Env, closers: Array<() => Promise<unknown> | 
       presignTtlSeconds: env.presignTtlSeconds,
     };
   }
+  const { startEmbeddedS3 } = await loadEmbedded('S3_ENDPOINT');
   const embedded = await startEmbeddedS3({
     dataDir: env.dataDir,
     publicBucket: env.s3.publicBucket,
@@ -197,6 +197,19 @@ async function resolveStorage(env: Env, closers: Array<() => Promise<unknown> | 
     cdnBaseUrl: env.cdnBaseUrl ?? embedded.config.cdnBaseUrl,
     presignTtlSeconds: env.presignTtlSeconds,
   };
+}
+
+/**
+ * The embedded PostgreSQL and S3 server are a development dependency: loaded only when their variable
+ * is unset, so a production install (DATABASE_URL and S3_ENDPOINT set) never needs them.
+ */
+async function loadEmbedded(variable: string): Promise<typeof Embedded> {
+  try {
+    return await import('@plyr/embedded');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new StartupError(`${variable} is not set and the embedded servers (@plyr/embedded, a development dependency) are not installed: set ${variable}`);
+  }
 }
 
 /** Outside production a key is generated once and kept under DATA_DIR, so sessions survive restarts. */

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { isDid, SUPPORTER_SOURCE_NAMES, type SupporterSourceName } from '@plyr/core/supporters/index';
+import { isDid, SUPPORTER_SOURCE_NAMES, type SupporterSourceName } from '@plyr/core/supporters';
 
 /** The only reader of process.env: every variable of SPEC.md, validated once at start. */
 

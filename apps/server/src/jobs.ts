@@ -1,7 +1,7 @@
 import type { Services } from '@plyr/core';
-import { startJobRunner, type JobProcessors, type JobRunner } from '@plyr/core/jobs/index';
-import { syncLikeRecord } from '@plyr/core/likes/index';
-import { cleanupDeletedTrack, MAINTENANCE_INTERVAL_MINUTES, releaseTrack, runMaintenance, syncTrack } from '@plyr/core/tracks/index';
+import { startJobRunner, type JobProcessors, type JobRunner } from '@plyr/core/jobs';
+import { syncLikeRecord } from '@plyr/core/likes';
+import { cleanupDeletedTrack, MAINTENANCE_INTERVAL_MINUTES, releaseTrack, runMaintenance, syncTrack } from '@plyr/core/tracks';
 
 /** What the processors may touch: each one takes the slice it uses. */
 export type JobDeps = Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logger' | 'hot'> & Partial<Pick<Services, 'metrics'>>;

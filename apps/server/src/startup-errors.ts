@@ -3,7 +3,7 @@ export class StartupError extends Error {
   override name = 'StartupError';
 }
 
-/** Errors whose message is already that one line: ours, and the embedded PostgreSQL's (packages/db). */
+/** Errors whose message is already that one line: ours, and the embedded PostgreSQL's (@plyr/embedded). */
 const ONE_LINE_ERRORS = new Set(['StartupError', 'EmbeddedPostgresError']);
 
 /** For entry points: such an error as one line on stderr and exit 1; any other is a bug and keeps its stack. */

@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import type { Logger } from 'pino';
 import type { Services } from '@plyr/core';
-import type { ResolvedCredential, Viewer } from '@plyr/core/auth/index';
+import type { ResolvedCredential, Viewer } from '@plyr/core/auth';
 import { isBackingServiceUnavailable } from '@plyr/core/unavailable';
 
 /** How a procedure opens or ends a browser session; the host owns the cookie's name and attributes. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { decideAccessMany, type AccessDecision } from '@plyr/core/access';
 import { supportGateOutput } from '@plyr/core/gate';
-import { playableAudioUrl, type TrackRow } from '@plyr/core/tracks/index';
+import { playableAudioUrl, type TrackRow } from '@plyr/core/tracks';
 import type { InnerContext } from './context.js';
 
 /** `null`: public. `{ type: 'any' }`: only the artist's supporters may play it; with `publicAt`, until then. */

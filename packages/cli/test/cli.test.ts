@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../testing/src/app.js';
+import { freePort } from '@plyr/testing';
 import { mp3Bytes, sameBytes, startLiveApi, type LiveApi } from '../../client/test/support/live-api.js';
 import { installCli, type InstalledCli } from './support/installed-cli.js';
 

@@ -2,7 +2,7 @@ import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { npmInstallInto, packInto, run } from '../../testing/src/tarball.js';
+import { npmInstallInto, packInto, run } from '@plyr/testing/tarball';
 
 /**
  * A browser project's view of the published declarations: the SDK's tarball installed with TypeScript

@@ -2,7 +2,7 @@ import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, npmInstallInto, packInto, run } from '../../testing/src/tarball.js';
+import { cleanEnv, npmInstallInto, packInto, run } from '@plyr/testing/tarball';
 import type { Track } from '../src/index.js';
 import { mp3Bytes, sameBytes, startLiveApi, type LiveApi } from './support/live-api.js';
 

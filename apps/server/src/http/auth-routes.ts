@@ -7,14 +7,15 @@ import {
   LoginCallbackError,
   LoginStartError,
   type LoginCallbackFailure,
-} from '@plyr/core/auth/index';
+} from '@plyr/core/auth';
 
 /**
  * The browser half of ATProto OAuth (SPEC.md "Authentication"): /auth/start sends the user to their
  * authorization server, /auth/callback brings them back to the frontend with a one-time exchange
  * token. Plus the client metadata and public keys that authorization servers fetch.
  */
-export function authRoutes(services: Services): Router {
+/** `frontendUrl`: where the sign-in ends (FRONTEND_URL). */
+export function authRoutes(services: Services, frontendUrl: string): Router {
   const router = Router();
   const { auth, oauth, config } = services;
 
@@ -44,11 +45,11 @@ export function authRoutes(services: Services): Router {
     const params = new URL(req.originalUrl, 'http://callback.invalid').searchParams;
     try {
       const { exchangeToken } = await auth.completeLogin(params);
-      res.redirect(303, frontendUrl(config.frontendUrl, 'exchange_token', exchangeToken));
+      res.redirect(303, frontendRedirect(frontendUrl, 'exchange_token', exchangeToken));
     } catch (err) {
       const reason: LoginCallbackFailure = err instanceof LoginCallbackError ? err.reason : 'failed';
       if (reason === 'failed') req.log.warn({ err }, 'auth callback failed');
-      res.redirect(303, frontendUrl(config.frontendUrl, 'auth_error', reason));
+      res.redirect(303, frontendRedirect(frontendUrl, 'auth_error', reason));
     }
   });
 
@@ -73,6 +74,6 @@ function badRequest(res: Response, message: string): void {
 }
 
 /** `FRONTEND_URL/?<name>=<value>`, as SPEC.md spells the landing URLs. */
-function frontendUrl(base: string, name: string, value: string): string {
+function frontendRedirect(base: string, name: string, value: string): string {
   return `${base.replace(/\/+$/, '')}/?${new URLSearchParams({ [name]: value })}`;
 }

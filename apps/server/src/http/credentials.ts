@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { parseCookie } from 'cookie';
 import type { RequestHandler } from 'express';
 import type { Services } from '@plyr/core';
-import type { Credentials, ResolvedCredential } from '@plyr/core/auth/index';
+import type { Credentials, ResolvedCredential } from '@plyr/core/auth';
 import { SESSION_COOKIE } from './session-cookie.js';
 
 /** A request's credential as every layer reads it: the rate limiter, CSRF, /audio and tRPC. */

@@ -10,7 +10,7 @@ import { logProcedureFailure, requestContext } from './trpc.js';
  * the context /trpc builds, so input and output validation, credentials and error codes are the
  * procedure's own. Mounted behind the same CORS, CSRF and rate-limit middleware as /trpc.
  */
-export function restApi(services: Services): Router {
+export function restApi(services: Services, cookieSecure: boolean): Router {
   const router = Router();
   router.use(
     REST_BASE_PATH,
@@ -19,7 +19,7 @@ export function restApi(services: Services): Router {
     createOpenApiExpressMiddleware({
       router: appRouter,
       maxBodySize: MAX_BODY_BYTES,
-      createContext: ({ req, res }) => requestContext(services, req, res),
+      createContext: ({ req, res }) => requestContext(services, cookieSecure, req, res),
       onError: ({ error, ctx, req, path }) => logProcedureFailure(ctx?.logger ?? req.log ?? services.logger, error, path),
     }) as RequestHandler,
     bodyParserErrors,

@@ -1,6 +1,6 @@
 import type { CookieOptions, Response } from 'express';
 import type { SessionCookie } from '@plyr/api';
-import { SESSION_TTL_MS } from '@plyr/core/auth/index';
+import { SESSION_TTL_MS } from '@plyr/core/auth';
 
 export const SESSION_COOKIE = 'session_id';
 

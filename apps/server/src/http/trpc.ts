@@ -19,13 +19,13 @@ declare module 'http' {
  * The procedure context of an HTTP request, from what the middleware before resolved (the credential,
  * the request id and logger, a rate-limit refusal). Every adapter that runs procedures (tRPC, REST) uses it.
  */
-export function requestContext(services: Services, req: Request, res: Response): Context {
+export function requestContext(services: Services, cookieSecure: boolean, req: Request, res: Response): Context {
   return createContext({
     services,
     credential: req.credential,
     requestId: req.id,
     logger: req.log,
-    sessionCookie: sessionCookieOf(res, services.config.cookieSecure),
+    sessionCookie: sessionCookieOf(res, cookieSecure),
     tooManyRequests: req.tooManyRequests,
   });
 }
@@ -75,11 +75,12 @@ export const keepVary: RequestHandler = (_req, res, next) => {
   next();
 };
 
-export function trpcHandler(services: Services): RequestHandler {
+/** `cookieSecure`: the session cookie's `Secure` flag (Env.cookieSecure). */
+export function trpcHandler(services: Services, cookieSecure: boolean): RequestHandler {
   return trpcAdapter({
     router: appRouter,
     maxBodySize: MAX_BODY_BYTES,
-    createContext: (req, res) => requestContext(services, req, res),
+    createContext: (req, res) => requestContext(services, cookieSecure, req, res),
     onError: ({ error, ctx, req, path }) => logProcedureFailure(ctx?.logger ?? req.log ?? services.logger, error, path),
     onUnexpected: (req, res, err) => {
       req.log.error({ err }, 'procedure call failed outside any procedure');

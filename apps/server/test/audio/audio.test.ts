@@ -1,13 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTestDatabase,
-  startFakeAtprotofans,
-  startTcpProxy,
-  startTestApp,
-  type FakeAtprotofans,
-  type TcpProxy,
-  type TestApp,
-} from '@plyr/testing';
+import { createTestDatabase, startFakeAtprotofans, startTcpProxy, type FakeAtprotofans, type TcpProxy } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { startLocalAtprotoNetwork, type LocalAtprotoNetwork } from '@plyr/testing/atproto/network';
 import { loginAs } from '@plyr/testing/atproto/login';
 import { anonymous, mp3Bytes, mutate, ok, uploadTrack, type Caller, type Track } from '../tracks/helpers.js';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresSessionStore } from '@plyr/core/auth/index';
-import { productionSecrets, startTestApp, type TestApp } from '@plyr/testing';
+import { PostgresSessionStore } from '@plyr/core/auth';
+import { productionSecrets } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { loginAs } from '@plyr/testing/atproto/login';
 import { startLocalAtprotoNetwork, type LocalAtprotoNetwork, type TestAccount } from '@plyr/testing/atproto/network';
 import { parseSetCookie, trpc } from './http.js';

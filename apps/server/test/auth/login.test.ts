@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { browserLogin, exchange, loginAs } from '@plyr/testing/atproto/login';
 import { startLocalAtprotoNetwork, type LocalAtprotoNetwork, type TestAccount } from '@plyr/testing/atproto/network';
 import { signInOnPds } from '@plyr/testing/atproto/oauth-login';

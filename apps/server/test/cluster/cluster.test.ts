@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresSessionStore } from '@plyr/core/auth/index';
+import { PostgresSessionStore } from '@plyr/core/auth';
 import { startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing';
 import { startLocalAtprotoNetwork, type LocalAtprotoNetwork } from '@plyr/testing/atproto/network';
 import { loginAs, type SignedInUser } from '@plyr/testing/atproto/login';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDeveloperToken } from '@plyr/core/auth/developer-tokens';
+import { createDeveloperToken } from '@plyr/core/auth';
 import { startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing';
 import { http, trpcMutation, trpcQuery } from '../reliability/support/http.js';
 import { seedMember, seedTrack, type Member } from '../reliability/support/seed.js';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeAtprotofans, startTestApp, whenJobsIdle, type FakeAtprotofans, type TestApp } from '@plyr/testing';
+import { startFakeAtprotofans, whenJobsIdle, type FakeAtprotofans } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { startLocalAtprotoNetwork, type LocalAtprotoNetwork } from '@plyr/testing/atproto/network';
 import { loginAs } from '@plyr/testing/atproto/login';
 import { anonymous, mp3Bytes, mutate, ok, query, uploadTrack, type Caller, type Track } from '../tracks/helpers.js';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { productionSecrets, startTestApp, type TestApp } from '@plyr/testing';
+import { productionSecrets } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 
 const BASE_HEADERS = {
   'x-content-type-options': 'nosniff',

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, startTcpProxy, startTestApp, type TcpProxy, type TestApp } from '@plyr/testing';
+import { createTestDatabase, startTcpProxy, type TcpProxy } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 
 describe('/health and /ready', () => {
   let app: TestApp;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 
 describe('tRPC mount', () => {
   let app: TestApp;

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startFakeAtprotofans, startTestApp, type FakeAtprotofans, type TestApp } from '@plyr/testing';
-import { enqueueJob } from '@plyr/core/jobs/index';
+import { freePort, startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
+import { enqueueJob } from '@plyr/core/jobs';
 import { loadEnv } from '../../src/env.js';
 import { seedMember, seedTrack } from '../reliability/support/seed.js';
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { users } from '@plyr/db';
-import { createAppSession } from '@plyr/core/auth/sessions';
-import { startTestApp, type TestApp } from '@plyr/testing';
+import { createAppSession } from '@plyr/core/auth';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { remaining, send, statuses } from './client.js';
 
 const LIMITS = { RATE_LIMIT_DEFAULT: '5/minute' };

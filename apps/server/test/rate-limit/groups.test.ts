@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { remaining, send, statuses, type Answer } from './client.js';
 
 const LIMITS = { RATE_LIMIT_DEFAULT: '5/minute', RATE_LIMIT_AUTH: '3/minute', RATE_LIMIT_UPLOAD: '4/minute' };

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, createTestRedisUrl, startTestApp, type TestApp } from '@plyr/testing';
+import { createTestDatabase, createTestRedisUrl } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { send, statuses } from './client.js';
 
 describe('rate limits across instances', () => {

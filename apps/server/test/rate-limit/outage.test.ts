@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { createApp } from '../../src/app.js';
 import { OwnRedis, send, statuses } from './client.js';
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeAtprotofans, startTestApp, type FakeAtprotofans, type FakeAtprotofansMode, type TestApp } from '@plyr/testing';
+import { startFakeAtprotofans, type FakeAtprotofans, type FakeAtprotofansMode } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { http, trpcCode, trpcQuery } from './support/http.js';
 import { seedMember, seedTrack, type Member, type SeededTrack } from './support/seed.js';
 

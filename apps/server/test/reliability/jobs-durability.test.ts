@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type DbHandle } from '@plyr/db';
-import { createStorage, type Storage } from '@plyr/core/storage/index';
+import { createStorage, type Storage } from '@plyr/core/storage';
 import { createTestDatabase, freePort, queuedJobs, startTestS3, storageEnv } from '@plyr/testing';
 import { spawnTs, type ChildHandle } from './support/child.js';
 import { eventually, trpcMutation } from './support/http.js';

@@ -1,6 +1,7 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, startTestApp, type TestApp } from '@plyr/testing';
+import { createTestDatabase } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { mp3Bytes } from '../tracks/helpers.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
 import { eventually, http, trpcCode, trpcMutation, type HttpAnswer } from './support/http.js';

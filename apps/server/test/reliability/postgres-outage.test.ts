@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, startFakeAtprotofans, startTestApp, type FakeAtprotofans, type TestApp } from '@plyr/testing';
+import { createTestDatabase, startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
 import { eventually, http, trpcCode, type HttpAnswer } from './support/http.js';
 import { DRIVER_TEXT } from './support/leak-patterns.js';

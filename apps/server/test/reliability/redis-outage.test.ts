@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeAtprotofans, startTestApp, type FakeAtprotofans, type TestApp } from '@plyr/testing';
+import { startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { OwnRedis } from '../rate-limit/client.js';
 import { eventually, http, trpcMutation, type HttpAnswer } from './support/http.js';
 import { startLoad, tally, type LoadRequest } from './support/load.js';

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, startTestS3, storageEnv, type TestApp } from '@plyr/testing';
+import { startTestS3, storageEnv } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { startLocalAtprotoNetwork, type LocalAtprotoNetwork } from '@plyr/testing/atproto/network';
 import { loginAs, type SignedInUser } from '@plyr/testing/atproto/login';
-import { createStorage } from '@plyr/core/storage/index';
+import { createStorage } from '@plyr/core/storage';
 import { bucketsHolding, mp3Bytes, readTrackRecord, recordKeyOf, startMoveWorker, uploadTrack, type TestWorker, type Track } from '../tracks/helpers.js';
 import { OwnRedis } from '../rate-limit/client.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';

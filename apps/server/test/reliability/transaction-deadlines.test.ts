@@ -1,6 +1,6 @@
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { withTrackLock } from '@plyr/core/tracks/index';
+import { withTrackLock } from '@plyr/core/tracks';
 import { createDb, QueryTimeoutError, type DbHandle } from '@plyr/db';
 import { createTestDatabase } from '@plyr/testing';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';

@@ -2,7 +2,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyTRPCProcedure } from '@trpc/server';
 import { appRouter, examplesByProcedure, restRoutes } from '@plyr/api';
-import { startTestApp, type TestApp } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 
 /** GET /openapi.json: a valid OpenAPI 3.1 document of every REST route, with credentials, errors and examples. */
 

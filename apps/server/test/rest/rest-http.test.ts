@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restRoutes, type RestRoute } from '@plyr/api';
-import { startFakeAtprotofans, startTestApp, type FakeAtprotofans, type TestApp } from '@plyr/testing';
+import { startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { seedMember, seedTrack, type Member, type SeededTrack } from '../reliability/support/seed.js';
 import { rest } from './support/stack.js';
 

@@ -1,7 +1,8 @@
 import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { likes } from '@plyr/db';
-import { startFakeAtprotofans, startTestApp, type FakeAtprotofans, type TestApp } from '@plyr/testing';
+import { startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { seedMember, seedTrack, type Member, type SeededTrack } from '../reliability/support/seed.js';
 import { callerFor } from './callers.js';
 

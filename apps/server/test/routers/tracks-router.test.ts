@@ -1,6 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeAtprotofans, startTestApp, type FakeAtprotofans, type TestApp } from '@plyr/testing';
+import { startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { seedMember, seedTrack, type Member, type SeededTrack } from '../reliability/support/seed.js';
 import { callerFor } from './callers.js';
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, startTestApp, type TestApp } from '@plyr/testing';
+import { createTestDatabase } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { startFaultProxy, type FaultProxy } from '../reliability/support/fault-proxy.js';
 import { rawRequest } from '../reliability/support/http.js';
 import { seedMember, seedTrack, type SeededTrack } from '../reliability/support/seed.js';

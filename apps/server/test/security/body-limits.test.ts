@@ -1,10 +1,10 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BATCH_SIZE, MAX_BODY_BYTES } from '@plyr/api';
-import { startTestApp, type TestApp } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { http, trpcCode } from '../reliability/support/http.js';
 import { listProcedures } from '../reliability/support/procedures.js';
-import { createAppSession } from '@plyr/core/auth/sessions';
+import { createAppSession } from '@plyr/core/auth';
 import { seedMember, type Member } from '../reliability/support/seed.js';
 
 /** What `/trpc` accepts as a request at all: body size, batch size, JSON, content type. */

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256Hex } from '@plyr/core/auth/index';
-import { createAppSession } from '@plyr/core/auth/sessions';
-import { startTestApp, type TestApp } from '@plyr/testing';
+import { sha256Hex } from '@plyr/core/auth';
+import { createAppSession } from '@plyr/core/auth';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { http, trpcCode, trpcMutation, trpcQuery } from '../reliability/support/http.js';
 import { expireCredential, seedMember, seedTrack, type Member, type SeededTrack } from '../reliability/support/seed.js';
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES } from '@plyr/api';
-import { productionSecrets, startFakeAtprotofans, startTestApp, type FakeAtprotofans, type TestApp } from '@plyr/testing';
+import { productionSecrets, startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { http, type HttpAnswer } from '../reliability/support/http.js';
 import { DRIVER_TEXT } from '../reliability/support/leak-patterns.js';
 import { listProcedures } from '../reliability/support/procedures.js';

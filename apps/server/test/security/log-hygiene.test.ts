@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresStateStore } from '@plyr/core/auth/index';
+import { PostgresStateStore } from '@plyr/core/auth';
 import { createDb, type DbHandle } from '@plyr/db';
 import { createTestDatabase } from '@plyr/testing';
 import { createLogger } from '../../src/logger.js';

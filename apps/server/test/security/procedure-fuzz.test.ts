@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeAtprotofans, startTestApp, type FakeAtprotofans, type TestApp } from '@plyr/testing';
+import { startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { http, type HttpAnswer } from '../reliability/support/http.js';
 import { listProcedures, type ProcedureInfo } from '../reliability/support/procedures.js';
-import { createAppSession } from '@plyr/core/auth/sessions';
+import { createAppSession } from '@plyr/core/auth';
 import { seedMember, seedTrack, type Member, type SeededTrack } from '../reliability/support/seed.js';
 import { DRIVER_TEXT } from '../reliability/support/leak-patterns.js';
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresSessionStore } from '@plyr/core/auth/index';
-import { startFakeAtprotofans, startTestApp, whenJobsIdle, type FakeAtprotofans, type TestApp } from '@plyr/testing';
+import { PostgresSessionStore } from '@plyr/core/auth';
+import { startFakeAtprotofans, whenJobsIdle, type FakeAtprotofans } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { startLocalAtprotoNetwork, type LocalAtprotoNetwork } from '@plyr/testing/atproto/network';
 import { OwnRedis } from '../rate-limit/client.js';
 import { bucketsHolding, readTrackRecord, recordKeyOf, uploadTrack, type Track } from '../tracks/helpers.js';

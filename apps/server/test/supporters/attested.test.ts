@@ -3,15 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { AtpAgent, AtUri } from '@atproto/api';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createSupporterService, type SupporterService, type SupporterServiceOptions } from '@plyr/core/supporters/index';
-import {
-  createTestRedisUrl,
-  didForTest,
-  startFakeAtprotofans,
-  startTestApp,
-  type FakeAtprotofans,
-  type TestApp,
-} from '@plyr/testing';
+import { createSupporterService, type SupporterService, type SupporterServiceOptions } from '@plyr/core/supporters';
+import { createTestRedisUrl, didForTest, startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { startLocalAtprotoNetwork, type LocalAtprotoNetwork, type TestAccount } from '@plyr/testing/atproto/network';
 import { loginAs } from '@plyr/testing/atproto/login';
 import { pdsSwitch } from '../reliability/support/pds-switch.js';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { users } from '@plyr/db';
-import { didForTest, startFakeAtprotofans, startTestApp, type TestApp } from '@plyr/testing';
+import { didForTest, startFakeAtprotofans } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 
 type Fake = Awaited<ReturnType<typeof startFakeAtprotofans>>;
 

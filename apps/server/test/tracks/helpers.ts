@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
-import { syncTrack, type MoveHooks } from '@plyr/core/tracks/index';
+import { syncTrack, type MoveHooks } from '@plyr/core/tracks';
 import { startJobWorker } from '@plyr/server';
-import { whenJobsIdle, type TestApp } from '@plyr/testing';
+import { whenJobsIdle } from '@plyr/testing';
+import { type TestApp } from '../support/index.js';
 import type { TrackOutput } from '@plyr/api';
 
 /** Fixtures shared by the track and /audio tests: a tRPC caller, audio bytes, a full upload. */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, whenJobsIdle, type TestApp } from '@plyr/testing';
+import { whenJobsIdle } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
 import { startLocalAtprotoNetwork, type LocalAtprotoNetwork } from '@plyr/testing/atproto/network';
 import { loginAs } from '@plyr/testing/atproto/login';
 import { mp3Bytes, mutate, ok, query, readTrackRecord, recordKeyOf, uploadTrack, bucketsHolding, type Caller, type Track } from './helpers.js';

@@ -1,9 +1,10 @@
 import { createPlyrClient, type PlyrClient } from '@plyr/client';
-import { freePort, startTestApp, storageEnv, type TestApp } from '@plyr/testing';
-import { startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing/atprotofans';
+import { freePort, storageEnv } from '@plyr/testing';
+import { startTestApp, type TestApp } from '@plyr/server/testing';
+import { startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing';
 import { startLocalAtprotoNetwork, type LocalAtprotoNetwork, type TestAccount } from '@plyr/testing/atproto/network';
 import { browserLogin, loginAs } from '@plyr/testing/atproto/login';
-import { startTestS3 } from '@plyr/testing/s3';
+import { startTestS3 } from '@plyr/testing';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './browser.js';
 import { serveWebPage, type ServedPage } from './web-page.js';

@@ -1,6 +1,6 @@
 import { TRPCError, type TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
-import { MAX_TOKEN_DAYS, MAX_TOKEN_NAME_LENGTH } from '@plyr/core/auth/index';
+import { MAX_TOKEN_DAYS, MAX_TOKEN_NAME_LENGTH } from '@plyr/core/auth';
 import type { SessionCookie } from '../context.js';
 import { protectedProcedure, publicProcedure } from '../trpc.js';
 import { plainText } from '../inputs.js';

@@ -7,7 +7,7 @@ import {
   setDownloadPreferences,
   type TrackDownload,
   type TrackDownloadResult,
-} from '@plyr/core/downloads/index';
+} from '@plyr/core/downloads';
 import { toTrackOutputs, trackOutputSchema } from '../track-output.js';
 import { protectedProcedure } from '../trpc.js';
 

@@ -1,6 +1,6 @@
 import { TRPCError, type TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
-import { likeTrack, listLikedTracks, unlikeTrack } from '@plyr/core/likes/index';
+import { likeTrack, listLikedTracks, unlikeTrack } from '@plyr/core/likes';
 import { toTrackOutputs, trackOutputSchema } from '../track-output.js';
 import { protectedProcedure } from '../trpc.js';
 

@@ -1,6 +1,6 @@
 import { TRPCError, type TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
-import { isDid, SUPPORTER_SOURCE_NAMES } from '@plyr/core/supporters/index';
+import { isDid, SUPPORTER_SOURCE_NAMES } from '@plyr/core/supporters';
 import { protectedProcedure } from '../trpc.js';
 
 export const MAX_ARTISTS_PER_CHECK = 100;

@@ -8,7 +8,7 @@ import {
   MAX_PAGE_SIZE,
   TrackError,
   updateTrack,
-} from '@plyr/core/tracks/index';
+} from '@plyr/core/tracks';
 import { supportGateInput as supportGate } from '@plyr/core/gate';
 import { toTrackOutput, toTrackOutputs, trackOutputSchema } from '../track-output.js';
 import { likeProcedures } from './likes.js';

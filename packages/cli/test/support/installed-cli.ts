@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanEnv, npmInstallInto, packInto, run, type Outcome } from '../../../testing/src/tarball.js';
+import { cleanEnv, npmInstallInto, packInto, run, type Outcome } from '@plyr/testing/tarball';
 
 const cliDir = join(import.meta.dirname, '..', '..');
 const clientDir = join(cliDir, '..', 'client');

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { startFakeAtprotofans, startTestApp, type FakeAtprotofans, type TestApp } from '../../../testing/src/index.js';
-import { startLocalAtprotoNetwork, type LocalAtprotoNetwork } from '../../../testing/src/atproto/network.js';
-import { loginAs } from '../../../testing/src/atproto/login.js';
+import { startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing';
+import { startTestApp, type TestApp } from '@plyr/server/testing';
+import { startLocalAtprotoNetwork, type LocalAtprotoNetwork } from '@plyr/testing/atproto/network';
+import { loginAs } from '@plyr/testing/atproto/login';
 import { createPlyrClient, type PlyrClient } from '../../src/index.js';
 
 /** A signed-in user of the live API, as the SDK sees them: a cookie session and a developer token. */

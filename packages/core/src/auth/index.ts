@@ -18,6 +18,7 @@ import { databaseLookups, resolveCredential, resolveViewer, type Credentials, ty
 export { AtprotoSessionUnavailableError } from './agent.js';
 export { DecryptionError, decryptSecret, encryptSecret, randomToken, sha256Hex } from './crypto.js';
 export {
+  createDeveloperToken,
   DEFAULT_TOKEN_DAYS,
   DEVELOPER_TOKEN_PREFIX,
   DeveloperTokenInputError,
@@ -41,7 +42,8 @@ export {
 } from './oauth-client.js';
 export { OAUTH_STATE_TTL_MS, PostgresSessionStore, PostgresStateStore } from './oauth-stores.js';
 export { createRequestLock, LockTimeoutError, type RequestLockOptions } from './request-lock.js';
-export { EXCHANGE_TOKEN_TTL_MS, SESSION_TOKEN_PREFIX, SESSION_TTL_MS } from './sessions.js';
+// Seeding (tests, bench, demo catalogue) opens sessions and accounts without a sign-in.
+export { createAppSession, EXCHANGE_TOKEN_TTL_MS, SESSION_TOKEN_PREFIX, SESSION_TTL_MS, upsertUser } from './sessions.js';
 export type { Credentials, ResolvedCredential, Viewer } from './viewer.js';
 
 /** Everything "who is this request" for the routes and routers. */

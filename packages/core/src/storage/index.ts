@@ -1,7 +1,5 @@
 export { createStorage, PING_TIMEOUT_MS } from './storage.js';
 export type { BucketName, Storage, StorageConfig, StoredObject } from './storage.js';
 export { StorageObjectNotFoundError, StorageUnavailableError } from './errors.js';
-export { startEmbeddedS3, EMBEDDED_S3_DEFAULT_PORT } from './embedded.js';
-export type { EmbeddedS3 } from './embedded.js';
 export { sniffAudioFormat, AUDIO_SNIFF_BYTES } from './audio-format.js';
 export type { AudioExtension, AudioFormat } from './audio-format.js';

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeSavedSession, NodeSavedState } from '@atproto/oauth-client-node';
 import { createDb, type DbHandle } from '@plyr/db';
-import { createTestDatabase } from '../../../testing/src/database.js';
+import { createTestDatabase } from '@plyr/testing';
 import { isPendingState, OAUTH_STATE_TTL_MS, PostgresSessionStore, PostgresStateStore } from '../../src/auth/oauth-stores.js';
 
 const key = randomBytes(32);

@@ -4,9 +4,9 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeOAuthClient } from '@atproto/oauth-client-node';
 import { createDb, type DbHandle } from '@plyr/db';
-import { startLocalAtprotoNetwork, type LocalAtprotoNetwork, type TestAccount } from '../../../testing/src/atproto/network.js';
-import { signInOnPds } from '../../../testing/src/atproto/oauth-login.js';
-import { createTestDatabase } from '../../../testing/src/database.js';
+import { startLocalAtprotoNetwork, type LocalAtprotoNetwork, type TestAccount } from '@plyr/testing/atproto/network';
+import { signInOnPds } from '@plyr/testing/atproto/oauth-login';
+import { createTestDatabase } from '@plyr/testing';
 import {
   AtprotoSessionUnavailableError,
   createAuthService,

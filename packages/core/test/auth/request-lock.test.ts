@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type DbHandle } from '@plyr/db';
-import { createTestDatabase } from '../../../testing/src/database.js';
+import { createTestDatabase } from '@plyr/testing';
 import { createRequestLock, LockTimeoutError } from '../../src/auth/request-lock.js';
 
 /** The OAuth refresh lock, a PostgreSQL advisory lock: two handles on one database stand for two instances. */

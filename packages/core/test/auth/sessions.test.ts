@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type DbHandle } from '@plyr/db';
-import { createTestDatabase } from '../../../testing/src/database.js';
+import { createTestDatabase } from '@plyr/testing';
 import { sha256Hex } from '../../src/auth/crypto.js';
 import {
   createDeveloperToken,

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { parse } from 'content-disposition';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDb, likes, tracks, users, type DbHandle } from '@plyr/db';
-import { createTestDatabase } from '../../../testing/src/database.js';
-import { didForTest, startFakeAtprotofans, type FakeAtprotofans } from '../../../testing/src/atprotofans.js';
-import { startTestS3 } from '../../../testing/src/s3.js';
+import { createTestDatabase } from '@plyr/testing';
+import { didForTest, startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing';
+import { startTestS3 } from '@plyr/testing';
 import {
   downloadLikedTracks,
   downloadTrack,

@@ -3,8 +3,8 @@ import { and, eq, sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDb, likes, tracks, users, type DbHandle } from '@plyr/db';
-import { createTestDatabase } from '../../../testing/src/database.js';
-import { startLocalAtprotoNetwork, type LocalAtprotoNetwork, type TestAccount } from '../../../testing/src/atproto/network.js';
+import { createTestDatabase } from '@plyr/testing';
+import { startLocalAtprotoNetwork, type LocalAtprotoNetwork, type TestAccount } from '@plyr/testing/atproto/network';
 import {
   LIKE_COLLECTION,
   likeTrack as likeTrackInDb,
@@ -14,7 +14,7 @@ import {
   type LikeRecordJobData,
 } from '../../src/likes/index.js';
 import type { Services } from '../../src/services.js';
-import { queuedJobs } from '../../../testing/src/jobs.js';
+import { queuedJobs } from '@plyr/testing';
 
 /**
  * The like-record processor against a real PDS and a real database. The jobs a like or an unlike

@@ -6,13 +6,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createStorage,
-  EMBEDDED_S3_DEFAULT_PORT,
-  startEmbeddedS3,
-  type EmbeddedS3,
-  type Storage,
-} from '../../src/storage/index.js';
+import { EMBEDDED_S3_DEFAULT_PORT, startEmbeddedS3, type EmbeddedS3 } from '@plyr/embedded';
+import { createStorage, type Storage } from '../../src/storage/index.js';
 
 const buckets = { publicBucket: 'pub-audio', privateBucket: 'priv-audio' };
 const bytes = randomBytes(1024);

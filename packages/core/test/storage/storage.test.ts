@@ -8,7 +8,7 @@ import {
   type Storage,
   type StorageConfig,
 } from '../../src/storage/index.js';
-import { startTestS3 } from '../../../testing/src/s3.js';
+import { startTestS3 } from '@plyr/testing';
 
 let s3: Awaited<ReturnType<typeof startTestS3>>;
 let storage: Storage;

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { didForTest, startFakeAtprotofans, type FakeAtprotofans } from '../../../testing/src/atprotofans.js';
-import { createTestRedisUrl } from '../../../testing/src/redis.js';
+import { didForTest, startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing';
+import { createTestRedisUrl } from '@plyr/testing';
 import { createSupporterService, type SupporterServiceOptions } from '../../src/supporters/index.js';
 
 const viewer = didForTest('viewer');

@@ -3,8 +3,8 @@ import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { didForTest, startFakeAtprotofans, type FakeAtprotofans } from '../../../testing/src/atprotofans.js';
-import { createTestRedisUrl } from '../../../testing/src/redis.js';
+import { didForTest, startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing';
+import { createTestRedisUrl } from '@plyr/testing';
 import {
   createSupporterService,
   InvalidDidError,

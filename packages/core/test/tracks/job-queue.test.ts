@@ -2,9 +2,9 @@ import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type DbHandle } from '@plyr/db';
-import { createTestDatabase } from '../../../testing/src/database.js';
-import { queuedJobs, whenJobsIdle } from '../../../testing/src/jobs.js';
-import { startTcpProxy, type TcpProxy } from '../../../testing/src/tcp-proxy.js';
+import { createTestDatabase } from '@plyr/testing';
+import { queuedJobs, whenJobsIdle } from '@plyr/testing';
+import { startTcpProxy, type TcpProxy } from '@plyr/testing';
 import {
   enqueueJob,
   PermanentJobError,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, schema, tracks, users, type Db, type DbHandle } from '@plyr/db';
-import { createTestDatabase } from '../../../testing/src/database.js';
+import { createTestDatabase } from '@plyr/testing';
 import { listTracks } from '../../src/tracks/index.js';
 
 /**

@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tracks, uploads } from '@plyr/db';
 import { PermanentJobError, startJobRunner } from '../../src/jobs/index.js';
-import { whenJobsIdle } from '../../../testing/src/jobs.js';
+import { whenJobsIdle } from '@plyr/testing';
 import {
   ABANDONED_UPLOAD_AGE_MS,
   findTrack,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDb, type DbHandle } from '@plyr/db';
-import { createStorage, type Storage } from '@plyr/core/storage/index';
+import { createStorage, type Storage } from '@plyr/core/storage';
 import { createTestDatabase, freePort, startTestS3, storageEnv } from '@plyr/testing';
 import { OwnRedis } from '../../rate-limit/client.js';
 import { spawnTs, type ChildHandle } from '../../reliability/support/child.js';

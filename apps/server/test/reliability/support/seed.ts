@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { tracks } from '@plyr/db';
 import { didForTest } from '@plyr/testing';
-import { sha256Hex } from '@plyr/core/auth/index';
-import { createAppSession, upsertUser } from '@plyr/core/auth/sessions';
+import { sha256Hex } from '@plyr/core/auth';
+import { createAppSession, upsertUser } from '@plyr/core/auth';
 import type { Services } from '@plyr/core';
 import { mp3Bytes } from '../../tracks/helpers.js';
 

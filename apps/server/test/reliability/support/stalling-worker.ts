@@ -3,7 +3,7 @@
  * that stops dead at one step of each planned move and prints `at <step> <trackId>`, so the test
  * can SIGKILL it exactly there. STALL_PLAN is `<trackId>=<afterCopy|beforeDeleteSource|beforeRecordWrite>,…`.
  */
-import { syncTrack, type MoveHooks } from '@plyr/core/tracks/index';
+import { syncTrack, type MoveHooks } from '@plyr/core/tracks';
 import { createAppContext, loadEnv, startJobWorker } from '../../../src/index.js';
 
 type Step = keyof MoveHooks;

@@ -1,4 +1,5 @@
-import { startFakeAtprotofans, startTestApp, type FakeAtprotofans, type TestApp } from '@plyr/testing';
+import { startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../../support/index.js';
 import { startLocalAtprotoNetwork, type LocalAtprotoNetwork } from '@plyr/testing/atproto/network';
 import { loginAs, type SignedInUser } from '@plyr/testing/atproto/login';
 

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeAtprotofans, startTestApp, type FakeAtprotofans, type TestApp } from '../src/index.js';
-import { startLocalAtprotoNetwork, type LocalAtprotoNetwork, type TestAccount } from '../src/atproto/network.js';
-import { loginAs } from '../src/atproto/login.js';
-import { DEMO_RELEASE_AFTER_MS, seedDemoCatalogue, type DemoTrack } from '../src/demo-catalogue.js';
+import { startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing';
+import { startTestApp, type TestApp } from '../support/index.js';
+import { startLocalAtprotoNetwork, type LocalAtprotoNetwork, type TestAccount } from '@plyr/testing/atproto/network';
+import { loginAs } from '@plyr/testing/atproto/login';
+import { DEMO_RELEASE_AFTER_MS, seedDemoCatalogue, type DemoTrack } from '@plyr/testing/demo-catalogue';
 
 /**
  * What `pnpm dev` seeds, against a live API: the artist's three tracks, each in its gating state as

@@ -1,13 +1,10 @@
-import { createServer, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { createApp, createAppContext, loadEnv, startMetricsServer, type AppContext } from '@plyr/server';
-import { createTestDatabase } from './database.js';
-import { createTestRedisUrl } from './redis.js';
-import { startTestS3 } from './s3.js';
+import { createTestDatabase, createTestRedisUrl, freePort, startTestS3, storageEnv } from '@plyr/testing';
+import { createApp, createAppContext, loadEnv, startMetricsServer, type AppContext } from '../../src/index.js';
 
 export interface TestApp {
   url: string;
@@ -24,17 +21,6 @@ export interface TestAppOptions {
   redisUrl?: string | null;
   s3Env?: Record<string, string>;
   runWorker?: boolean;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /**
@@ -104,27 +90,5 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
       await ctx.destroy();
       for (const cleanup of cleanups.reverse()) await cleanup();
     },
-  };
-}
-
-/** The SPEC.md variables that point the API at a given S3-compatible server. */
-export function storageEnv(config: {
-  endpoint: string;
-  region: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  publicBucket: string;
-  privateBucket: string;
-  cdnBaseUrl: string;
-}): Record<string, string> {
-  return {
-    S3_ENDPOINT: config.endpoint,
-    S3_REGION: config.region,
-    S3_ACCESS_KEY_ID: config.accessKeyId,
-    S3_SECRET_ACCESS_KEY: config.secretAccessKey,
-    S3_FORCE_PATH_STYLE: 'true',
-    S3_PUBLIC_BUCKET: config.publicBucket,
-    S3_PRIVATE_BUCKET: config.privateBucket,
-    CDN_BASE_URL: config.cdnBaseUrl,
   };
 }

@@ -4,11 +4,22 @@
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import S3rver from '@20minutes/s3rver';
-import { refuseEmbeddedRequest } from './embedded-access.js';
-import type { StorageConfig } from './storage.js';
+import { refuseEmbeddedRequest } from './s3-access.js';
+
+/** What the API's storage needs to reach the server (core's StorageConfig without the presign TTL). */
+export interface EmbeddedS3Config {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  forcePathStyle: boolean;
+  publicBucket: string;
+  privateBucket: string;
+  cdnBaseUrl: string;
+}
 
 export interface EmbeddedS3 {
-  config: Omit<StorageConfig, 'presignTtlSeconds'>;
+  config: EmbeddedS3Config;
   close(): Promise<void>;
 }
 
