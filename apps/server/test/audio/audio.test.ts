@@ -153,6 +153,7 @@ describe('GET|HEAD /audio/:fileId', () => {
 
   it('answers 503 with Retry-After while atprotofans fails, and never 402', async () => {
     await app.services.redis!.flushdb();
+    app.services.supporters.forgetLocalAnswers();
     fans.setMode('error500');
     try {
       for (const method of METHODS) {

@@ -36,6 +36,7 @@ describe('supporters router', () => {
   beforeEach(async () => {
     fans.setMode('ok');
     await app.services.redis!.flushdb();
+    app.services.supporters.forgetLocalAnswers();
   });
 
   it('answers yes and no from atprotofans', async () => {

@@ -208,6 +208,7 @@ describe('viewer-resolved gated', () => {
     // One supporter validation per distinct artist per request, not one per track.
     fans.reset();
     await app.services.redis!.flushdb();
+    app.services.supporters.forgetLocalAnswers();
     ok(await query(app, stranger, 'tracks.list', { limit: 100 }));
     expect(fans.requests).toBe(1);
   });
@@ -215,6 +216,7 @@ describe('viewer-resolved gated', () => {
   it('reports gated (never "not a supporter") while atprotofans fails, and recovers', async () => {
     const track = await uploadTrack(app, artist, { title: 'During outage', supportGate: { type: 'any' } });
     await app.services.redis!.flushdb();
+    app.services.supporters.forgetLocalAnswers();
     fans.setMode('error500');
     const during = await byId(track.id, supporter);
     expect(during.gated).toBe(true);

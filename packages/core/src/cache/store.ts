@@ -16,6 +16,11 @@ const MEMORY_MAX_ENTRY_BYTES = 64 * 1024;
 const BUS_SETTLE_MS = 2_500;
 const REDIS_PREFIX = 'plyr:hot';
 /**
+ * A Redis that hangs without closing its connections delivers no bus message and fires no event; a
+ * PING every tick tells: one unanswered for two ticks bypasses the cache, so < 1 s after the hang.
+ */
+const PROBE_INTERVAL_MS = 300;
+/**
  * A loader that read the old row just before a write committed can store it just after the write's
  * invalidation; a second invalidation this much later removes such an entry.
  */
@@ -39,8 +44,8 @@ export interface HotStoreDeps {
 
 /**
  * Memory in front of Redis, kept coherent by a Redis pub/sub bus (bentocache). Without Redis the
- * memory tier alone, invalidated in place. While the app's Redis client is not ready, nothing is
- * served from either tier (no in-process entry can outlive an invalidation it did not hear); when it
+ * memory tier alone, invalidated in place. While the app's Redis client is not ready, or Redis stops
+ * answering a PING, nothing is served from either tier (no in-process entry can outlive an invalidation it did not hear); when it
  * is ready again both tiers are cleared, since invalidations sent during the outage were lost.
  */
 export function createHotStore({ redis, metrics, logger }: HotStoreDeps): HotStore {
@@ -76,16 +81,17 @@ export function createHotStore({ redis, metrics, logger }: HotStoreDeps): HotSto
   let generation = 0;
   const pending = new Set<NodeJS.Timeout>();
   let closed = false;
+  let probe: NodeJS.Timeout | undefined;
   if (redis) {
     const stop = () => {
       generation++;
       clearTimeout(settle);
+      settle = undefined;
       if (serving && !closed) logger.warn('hot-read cache bypassed while Redis is unreachable');
       serving = false;
     };
-    redis.on('close', stop);
-    redis.on('end', stop);
-    redis.on('ready', () => {
+    /** Clears both tiers once the bus has surely resubscribed, then serves again. */
+    const resume = () => {
       const mine = ++generation;
       clearTimeout(settle);
       settle = setTimeout(() => {
@@ -99,7 +105,47 @@ export function createHotStore({ redis, metrics, logger }: HotStoreDeps): HotSto
           .catch((err: unknown) => logger.warn({ err }, 'hot-read cache: clearing after the outage failed; still bypassed'));
       }, BUS_SETTLE_MS);
       settle.unref();
+    };
+    redis.on('close', stop);
+    redis.on('end', stop);
+    let hung = false;
+    redis.on('ready', () => {
+      hung = false;
+      resume();
     });
+    // Counted in ticks, not timers: after a stall of the event loop the timer fires before the PONG
+    // already waiting is read, so only a PING still unanswered a whole tick later means a hang.
+    let ticks = 0;
+    let sentAtTick: number | null = null;
+    probe = setInterval(() => {
+      ticks++;
+      if (redis.status !== 'ready' || closed) return;
+      if (sentAtTick !== null) {
+        if (ticks - sentAtTick >= 2) {
+          hung = true;
+          stop();
+        }
+        return;
+      }
+      sentAtTick = ticks;
+      redis.ping().then(
+        () => {
+          sentAtTick = null;
+          // Answering again on the same connection: no 'ready' comes, so resume here.
+          if (hung && !closed) {
+            hung = false;
+            resume();
+          }
+        },
+        () => {
+          sentAtTick = null;
+          if (closed) return;
+          hung = true;
+          stop();
+        },
+      );
+    }, PROBE_INTERVAL_MS);
+    probe.unref();
   }
 
   return {
@@ -131,6 +177,7 @@ export function createHotStore({ redis, metrics, logger }: HotStoreDeps): HotSto
     },
     async close() {
       closed = true;
+      clearInterval(probe);
       clearTimeout(settle);
       for (const timer of pending) clearTimeout(timer);
       await bento.disconnect();

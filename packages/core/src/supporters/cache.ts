@@ -12,6 +12,8 @@ export interface SupportCache {
   /** One round trip for any number of keys. */
   getMany(keys: readonly string[]): Promise<Array<CachedAnswer | undefined>>;
   set(key: string, answer: CachedAnswer): Promise<void>;
+  /** Drops what this process holds in memory (a shared tier is left alone). */
+  clearLocal?(): void;
 }
 
 /** `v2` (answers carry their source) ignores `v1` entries; `/` never occurs in a DID, so the pair is unambiguous. */
@@ -60,6 +62,7 @@ export function createMemorySupportCache(ttlMs: number): SupportCache {
     async set(key, answer) {
       entries.set(key, answer);
     },
+    clearLocal: () => entries.clear(),
   };
 }
 
@@ -89,6 +92,7 @@ export function createTieredSupportCache(near: SupportCache, far: SupportCache, 
     async set(key, answer) {
       await Promise.all([near.set(key, answer), far.set(key, answer)]);
     },
+    clearLocal: () => near.clearLocal?.(),
   };
 }
 

@@ -67,6 +67,11 @@ export interface SupporterService {
   checkWithSource(supporterDid: string, artistDid: string): Promise<SupportAnswer>;
   /** Distinct artists checked together; cache read in ONE round trip (MGET). */
   resolveSupportedArtists(viewerDid: string, artistDids: readonly string[]): Promise<Map<string, SupportOutcome>>;
+  /**
+   * Drops the answers held in this process's memory, so the next check reads the shared tier (or
+   * asks the sources): with Redis flushed too, every cached answer is forgotten.
+   */
+  forgetLocalAnswers(): void;
   /** Upstream HTTP requests made so far, every source counted (for tests/bench). */
   readonly upstreamRequests: number;
 }
@@ -211,6 +216,8 @@ export function createSupporterService(options: SupporterServiceOptions): Suppor
 
     checkWithSource,
 
+    forgetLocalAnswers: () => cache.clearLocal?.(),
+
     async resolveSupportedArtists(viewerDid, artistDids) {
       assertDid(viewerDid);
       const artists = [...new Set(artistDids)];
@@ -231,6 +238,7 @@ function counted(cache: SupportCache, tier: SupportCacheTier, onLookup: TierLook
       return answers;
     },
     set: (key, answer) => cache.set(key, answer),
+    clearLocal: () => cache.clearLocal?.(),
   };
 }
 
