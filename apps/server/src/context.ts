@@ -98,7 +98,7 @@ export async function createAppContext(env: Env, options: AppContextOptions = {}
     const services: Services = { config, db, redis, storage, supporters, oauth, auth, logger, metrics, hot };
     if (options.runWorker ?? env.workerEnabled) {
       // The queue lives in the database every mode has (the embedded server's URL included).
-      const worker = await startJobWorker({ databaseUrl: dbHandle.url, deps: services });
+      const worker = await startJobWorker({ databaseUrl: dbHandle.url, deps: services, reconcileSchedule: env.reconcileSchedule });
       closers.push(() => worker.close());
     }
 

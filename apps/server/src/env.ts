@@ -119,6 +119,36 @@ const trustProxy = z.string().transform((v): boolean | number | string => {
   return v;
 });
 
+/** Five crontab time fields, each in its range (graphile-worker's syntax: numbers, `*`, ranges, steps, lists). */
+const CRON_FIELDS: Array<[string, number, number]> = [
+  ['minute', 0, 59],
+  ['hour', 0, 23],
+  ['day of month', 1, 31],
+  ['month', 1, 12],
+  ['day of week', 0, 6],
+];
+const cronSchedule = z.string().transform((text, ctx): string | null => {
+  const value = text.trim().replace(/\s+/g, ' ');
+  if (value === 'off') return null;
+  const fields = value.split(' ');
+  const bad = (message: string) => {
+    ctx.addIssue({ code: 'custom', message: `expected five crontab fields (e.g. "0 * * * *") or "off": ${message}` });
+    return z.NEVER;
+  };
+  if (fields.length !== 5) return bad(`got ${fields.length} fields in "${text}"`);
+  for (const [i, field] of fields.entries()) {
+    const [name, min, max] = CRON_FIELDS[i]!;
+    for (const part of field.split(',')) {
+      const m = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
+      const numbers = m ? [m[2], m[3]].filter((n) => n !== undefined).map(Number) : [];
+      if (!m || numbers.some((n) => n < min || n > max) || (m[4] !== undefined && Number(m[4]) < 1)) {
+        return bad(`the ${name} field "${field}" is not ${min}-${max}, *, a range, a step or a list of them`);
+      }
+    }
+  }
+  return value;
+});
+
 const schema = z.object({
   APP_ENV: z.enum(APP_ENVS).default('development'),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -156,6 +186,8 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Run the job worker inside the API process (default); set false when a separate `worker` runs. */
   WORKER_ENABLED: bool.default(true),
+  /** When the worker runs the drift check (crontab time fields), or `off`. */
+  RECONCILE_SCHEDULE: cronSchedule.default('0 * * * *'),
   /** After SIGTERM, /ready fails but requests are served this long, so a balancer takes the instance out first. */
   SHUTDOWN_DRAIN_SECONDS: z.coerce.number().min(0).max(300).default(5),
   /** Prometheus `/metrics` listener; unset means none. */
@@ -253,6 +285,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env) {
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     logLevel: e.LOG_LEVEL,
     workerEnabled: e.WORKER_ENABLED,
+    reconcileSchedule: e.RECONCILE_SCHEDULE,
     shutdownDrainMs: e.SHUTDOWN_DRAIN_SECONDS * 1000,
     metrics: e.METRICS_PORT === undefined ? null : { port: e.METRICS_PORT, host: e.METRICS_HOST, token: e.METRICS_TOKEN ?? null },
     cookieSecure: !/^http:\/\/localhost(:\d+)?$/.test(e.FRONTEND_URL),

@@ -28,6 +28,10 @@ export const trackOutputSchema = z
     }),
     storage: z.enum(['ready', 'moving']).meta({ description: '`moving` while a gate change is still moving the audio between buckets.' }),
     createdAt: z.iso.datetime(),
+    unavailable: z.enum(['audio_missing']).optional().meta({
+      description:
+        "Only in the owner's own list (`tracks.mine`): why the track cannot be played at all. `audio_missing`: its audio is in neither bucket (upload it again); `/audio` answers 404 with this reason.",
+    }),
   })
   .meta({ id: 'Track' });
 
@@ -37,6 +41,18 @@ type TrackOutputFields = Pick<
   TrackRow,
   'id' | 'fileId' | 'title' | 'artistDid' | 'artistHandle' | 'fileType' | 'supportGate' | 'bucket' | 'moving' | 'createdAt'
 >;
+
+/** The owner's view of their tracks: each output as everyone sees it, plus why it cannot be played, if so. */
+export async function toOwnTrackOutputs(
+  ctx: Pick<InnerContext, 'services' | 'viewer'>,
+  rows: readonly (TrackOutputFields & Pick<TrackRow, 'unavailableReason'>)[],
+): Promise<TrackOutput[]> {
+  const outputs = await toTrackOutputs(ctx, rows);
+  return outputs.map((output, i) => {
+    const reason = rows[i]!.unavailableReason;
+    return reason ? { ...output, unavailable: reason } : output;
+  });
+}
 
 /**
  * Resolves `gated` for the viewer with ONE batched access decision for all rows (one check per

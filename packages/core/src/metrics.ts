@@ -9,13 +9,18 @@ export interface Metrics {
   registry: Registry;
   httpRequests: Counter<'route' | 'method' | 'status'>;
   httpDuration: Histogram<'route' | 'method'>;
-  /** What `/audio` answered: redirect_public, redirect_gated, head_gated, or the refusal's reason (not_found, login_required, support_required, unavailable). */
+  /** What `/audio` answered: redirect_public, redirect_gated, head_gated, or the refusal's reason (not_found, audio_missing, login_required, support_required, unavailable). */
   audioAnswers: Counter<'decision'>;
   supporterChecks: Counter<'source' | 'outcome'>;
   supporterUpstreamSeconds: Histogram<'source'>;
   cacheLookups: Counter<'cache' | 'tier' | 'result'>;
   jobsFinished: Counter<'name' | 'result'>;
+  /** Drift the reconciler found, by kind and action (repaired, reported, failed). */
   reconcilerFindings: Counter<'kind' | 'action'>;
+  /** Reconciler runs by result: clean, repaired (all found was repaired), drift (some left), failed. */
+  reconcilerRuns: Counter<'result'>;
+  reconcilerLastRunSeconds: Gauge;
+  reconcilerLastRunTimestamp: Gauge;
   /**
    * Adds a gauge whose value is read at scrape time (queue depth, pool use). `collect` returns one
    * value per label set; a failing read leaves the gauge empty for that scrape.
@@ -81,8 +86,24 @@ export function createMetrics(): Metrics {
     }),
     reconcilerFindings: new Counter({
       name: 'plyr_reconciler_findings_total',
-      help: 'Drift the reconciler found, by kind and what it did (repaired, reported)',
+      help: 'Drift the reconciler found, by kind and what it did (repaired, reported, failed)',
       labelNames: ['kind', 'action'],
+      registers,
+    }),
+    reconcilerRuns: new Counter({
+      name: 'plyr_reconciler_runs_total',
+      help: 'Reconciler runs by result (clean, repaired, drift, failed)',
+      labelNames: ['result'],
+      registers,
+    }),
+    reconcilerLastRunSeconds: new Gauge({
+      name: 'plyr_reconciler_last_run_duration_seconds',
+      help: "How long this process's last reconciler run took",
+      registers,
+    }),
+    reconcilerLastRunTimestamp: new Gauge({
+      name: 'plyr_reconciler_last_run_timestamp_seconds',
+      help: "When this process's last reconciler run ended (Unix time)",
       registers,
     }),
     addScrapeGauge(name, help, labelNames, collect) {

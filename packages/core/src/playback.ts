@@ -12,7 +12,8 @@ const PUBLIC_CACHE = 'public, max-age=60';
 /** Presigned URLs and every answer about gated audio are for this viewer only. */
 const PRIVATE_CACHE = 'private, no-store';
 
-export type PlaybackRefusal = 'not_found' | Exclude<AccessDecision, 'allowed'>;
+/** `audio_missing`: the track exists but its audio is in neither bucket (the reconciler marked it). */
+export type PlaybackRefusal = 'not_found' | 'audio_missing' | Exclude<AccessDecision, 'allowed'>;
 
 /** What `/audio/{fileId}` answers, before it is HTTP. */
 export type Playback =
@@ -53,6 +54,8 @@ export async function playback(deps: PlaybackDeps, viewer: PlaybackViewer, fileI
   if (gated && viewer.lookupFailure !== undefined) throw viewer.lookupFailure;
   const decision = await decideAccess(viewer.did, track, deps.supporters, now);
   if (decision !== 'allowed') return { ok: false, reason: decision, cacheControl: PRIVATE_CACHE };
+  // After the access rule, so a gated track tells nothing about its audio to those who may not play it.
+  if (track.unavailableReason === 'audio_missing') return { ok: false, reason: 'audio_missing', cacheControl: PRIVATE_CACHE };
   if (servedFromCdn(track)) {
     return { ok: true, url: deps.storage.cdnUrl(track.fileId, track.fileType), cacheControl: PUBLIC_CACHE, gated };
   }

@@ -96,6 +96,8 @@ export const uploads = pgTable(
 /** Supporters only; with `publicAt` (ISO 8601, UTC) public for everyone from that instant. */
 export type SupportGate = { type: 'any'; publicAt?: string };
 export type StorageBucket = 'public' | 'private';
+/** Why a track cannot be played at all, whoever asks. */
+export type TrackUnavailableReason = 'audio_missing';
 
 export const tracks = pgTable(
   'tracks',
@@ -117,6 +119,8 @@ export const tracks = pgTable(
     moving: boolean('moving').notNull().default(false),
     recordUri: text('record_uri'),
     recordCid: text('record_cid'),
+    /** Set by the reconciler when the audio is in neither bucket (`audio_missing`); cleared when it is found again. */
+    unavailableReason: text('unavailable_reason').$type<TrackUnavailableReason>(),
     recordCreatedAt: timestamp('record_created_at', { withTimezone: true }).notNull().defaultNow(),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),

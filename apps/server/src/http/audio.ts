@@ -6,12 +6,14 @@ import { isBackingServiceUnavailable as isUnavailable } from '@plyr/core/unavail
 /** When to try again after the supporter service or a backing store failed. */
 const RETRY_AFTER_SECONDS = '5';
 
-function refuse(res: Response, status: number, code: string, message: string): void {
-  res.status(status).json({ error: { code, message } });
+function refuse(res: Response, status: number, code: string, message: string, reason?: string): void {
+  res.status(status).json({ error: { code, message, ...(reason ? { reason } : {}) } });
 }
 
 const REFUSALS: Record<PlaybackRefusal, (res: Response) => void> = {
   not_found: (res) => refuse(res, 404, 'NOT_FOUND', 'No such audio'),
+  // The track exists but its audio is lost: a 404 that says so, instead of a redirect to nothing.
+  audio_missing: (res) => refuse(res, 404, 'NOT_FOUND', "This track's audio is missing; the artist has to upload it again", 'audio_missing'),
   login_required: (res) => refuse(res, 401, 'UNAUTHORIZED', 'Sign in to play this track'),
   support_required: (res) => {
     res.set('X-Support-Required', 'true');

@@ -10,7 +10,7 @@ import {
   updateTrack,
 } from '@plyr/core/tracks';
 import { supportGateInput as supportGate } from '@plyr/core/gate';
-import { toTrackOutput, toTrackOutputs, trackOutputSchema } from '../track-output.js';
+import { toOwnTrackOutputs, toTrackOutput, toTrackOutputs, trackOutputSchema } from '../track-output.js';
 import { likeProcedures } from './likes.js';
 import { protectedProcedure, publicProcedure } from '../trpc.js';
 import { plainText } from '../inputs.js';
@@ -85,7 +85,7 @@ export const tracksRouter = {
     .output(trackPage)
     .query(async ({ ctx, input }) => {
     const page = await listTracks(ctx.services.db, { ...input, artistDid: ctx.viewer.did }).catch(asTrpcError);
-    return { items: await toTrackOutputs(ctx, page.rows), nextCursor: page.nextCursor };
+    return { items: await toOwnTrackOutputs(ctx, page.rows), nextCursor: page.nextCursor };
   }),
 
   /** A presigned PUT for the audio file; the bytes go straight to storage, never through the API. */

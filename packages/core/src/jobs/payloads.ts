@@ -41,6 +41,8 @@ export interface JobPayloads {
   'like-record': LikeRecordJobData;
   /** Periodic: abandoned staged uploads, and tracks whose storage or record drifted from the row. */
   maintenance: Record<string, never>;
+  /** Periodic: the drift check (rows, buckets, records), repairing what is safe without an operator. */
+  reconcile: Record<string, never>;
 }
 
 export type JobName = keyof JobPayloads;
@@ -55,6 +57,7 @@ export const JOB_ATTEMPTS: { readonly [N in JobName]: number } = {
   'track-cleanup': 10,
   'like-record': 8,
   maintenance: 1,
+  reconcile: 1,
 };
 
 /** The job key of a track's move: re-enqueueing replaces the pending one, so toggles coalesce. */

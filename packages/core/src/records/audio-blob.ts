@@ -43,7 +43,8 @@ export async function uploadAudioBlob(agent: Agent, source: AudioSource): Promis
   }
 }
 
-async function advertisedBlobLimit(agent: Agent): Promise<number | null> {
+/** The PDS's `blobUploadLimit` in bytes; null when it advertises none or cannot say. */
+export async function advertisedBlobLimit(agent: Agent): Promise<number | null> {
   try {
     const { data } = await agent.com.atproto.server.describeServer(undefined, { signal: AbortSignal.timeout(RECORD_TIMEOUT_MS) });
     return typeof data.blobUploadLimit === 'number' ? data.blobUploadLimit : null;

@@ -10,4 +10,4 @@ export {
   type TrackRecord,
   type TrackRecordInput,
 } from './track-record.js';
-export { audioBlobOf, uploadAudioBlob, type AudioBlobUpload, type AudioSource } from './audio-blob.js';
+export { advertisedBlobLimit, audioBlobOf, uploadAudioBlob, type AudioBlobUpload, type AudioSource } from './audio-blob.js';

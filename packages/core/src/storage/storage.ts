@@ -3,6 +3,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { StorageObjectNotFoundError, StorageUnavailableError } from './errors.js';
@@ -28,6 +29,15 @@ export interface StoredObject {
   etag: string;
   contentType?: string;
 }
+
+export interface ListedObject {
+  key: string;
+  size: number;
+  lastModified: Date;
+}
+
+/** The most keys one list request returns (the S3 limit). */
+export const MAX_LIST_KEYS = 1_000;
 
 export interface Storage {
   readonly config: StorageConfig;
@@ -58,6 +68,15 @@ export interface Storage {
   openRead(bucket: BucketName, key: string, signal: AbortSignal): Promise<{ body: ReadableStream<Uint8Array>; size: number }>;
   /** Server-side copy; StorageObjectNotFoundError if the source is missing. */
   copy(from: { bucket: BucketName; key: string }, to: { bucket: BucketName; key: string }): Promise<void>;
+  /**
+   * One page of the objects under `prefix`, in key order, starting after the key `after`; `next` is
+   * the key to pass as `after` for the following page, null on the last one.
+   */
+  listPage(
+    bucket: BucketName,
+    prefix: string,
+    opts: { after?: string | undefined; limit: number },
+  ): Promise<{ objects: ListedObject[]; next: string | null }>;
   /** Succeeds whether or not the object exists. */
   delete(bucket: BucketName, key: string): Promise<void>;
   /** Checks that both buckets answer with these credentials; StorageUnavailableError within PING_TIMEOUT_MS otherwise. */
@@ -191,6 +210,18 @@ export function createStorage(config: StorageConfig): Storage {
         if (isNoSuchKey(err)) throw new StorageObjectNotFoundError(sourceBucket, from.key, { cause: err });
         throw err;
       }
+    },
+
+    async listPage(bucket, prefix, { after, limit }) {
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_KEYS) throw new RangeError(`invalid list limit: ${limit}`);
+      // StartAfter rather than a continuation token: the page is resumable from any key, as a keyset.
+      const out = await client.send(
+        new ListObjectsV2Command({ Bucket: bucketOf(bucket), Prefix: prefix, MaxKeys: limit, ...(after ? { StartAfter: after } : {}) }),
+      );
+      const objects = (out.Contents ?? []).flatMap((o) =>
+        o.Key === undefined ? [] : [{ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0) }],
+      );
+      return { objects, next: out.IsTruncated && objects.length > 0 ? objects.at(-1)!.key : null };
     },
 
     async delete(bucket, key) {

@@ -20,11 +20,11 @@ export {
   type TrackPage,
   type TrackRow,
 } from './queries.js';
-export { apiAudioUrl, bucketForGate, playableAudioUrl, recordAudioUrl } from './placement.js';
+export { apiAudioUrl, bucketForGate, otherBucket, playableAudioUrl, recordAudioUrl } from './placement.js';
 export { createUpload, finalizeUpload, UPLOAD_URL_TTL_SECONDS, type CreateUploadInput, type FinalizeUploadInput, type UploadTicket } from './uploads.js';
 export { cleanupDeletedTrack, deleteTrack, updateTrack, type UpdateTrackInput } from './writes.js';
 export type { DeletedTrack, TrackMoveData } from '../jobs/payloads.js';
-export { CopyVerificationError, syncTrack, type MoveHooks } from './move.js';
+export { CopyVerificationError, syncTrack, syncTrackUnderLock, type MoveHooks } from './move.js';
 export { writeTrackRecord } from './record-sync.js';
 export { cancelRelease, releaseTrack, scheduleRelease } from './release.js';
 export { withTrackLock } from './track-lock.js';

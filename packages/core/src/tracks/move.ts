@@ -41,34 +41,37 @@ type MoveServices = Pick<Services, 'db' | 'storage' | 'auth' | 'config' | 'logge
  * point, converges.
  */
 export async function syncTrack(services: MoveServices, job: TrackMoveData, hooks: MoveHooks = {}): Promise<void> {
-  await withTrackLock(services.db, job.trackId, async () => {
-    for (let pass = 0; pass < MAX_PASSES; pass++) {
-      const row = await findTrack(services.db, job.trackId);
-      if (!row) {
-        // Deleted meanwhile: whatever this move copied must not outlive the track.
-        await deleteAudioEverywhere(services, job.fileId, job.fileType);
-        return;
-      }
-      let recordWritten = row.recordCid !== null;
-      let recordFailure: unknown = null;
-      if (row.supportGate && !recordWritten) {
-        await hooks.beforeRecordWrite?.();
-        try {
-          if (!(await writeRecordOrGiveUp(services, row))) continue;
-          recordWritten = true;
-        } catch (err) {
-          // The PDS keeps serving the blob until a retry lands; the CDN must not wait for it too.
-          recordFailure = err;
-        }
-      }
-      if (!(await settleStorage(services, row, hooks))) continue;
-      if (recordFailure !== null) throw recordFailure;
-      if (recordWritten) return;
-      await hooks.beforeRecordWrite?.();
-      if (await writeRecordOrGiveUp(services, row)) return;
+  await withTrackLock(services.db, job.trackId, () => syncTrackUnderLock(services, job, hooks));
+}
+
+/** The steps of `syncTrack`, for a caller that already holds the track's lock (the reconciler). */
+export async function syncTrackUnderLock(services: MoveServices, job: TrackMoveData, hooks: MoveHooks = {}): Promise<void> {
+  for (let pass = 0; pass < MAX_PASSES; pass++) {
+    const row = await findTrack(services.db, job.trackId);
+    if (!row) {
+      // Deleted meanwhile: whatever this move copied must not outlive the track.
+      await deleteAudioEverywhere(services, job.fileId, job.fileType);
+      return;
     }
-    throw new TrackKeptChangingError(`track ${job.trackId} changed on each of ${MAX_PASSES} passes`);
-  });
+    let recordWritten = row.recordCid !== null;
+    let recordFailure: unknown = null;
+    if (row.supportGate && !recordWritten) {
+      await hooks.beforeRecordWrite?.();
+      try {
+        if (!(await writeRecordOrGiveUp(services, row))) continue;
+        recordWritten = true;
+      } catch (err) {
+        // The PDS keeps serving the blob until a retry lands; the CDN must not wait for it too.
+        recordFailure = err;
+      }
+    }
+    if (!(await settleStorage(services, row, hooks))) continue;
+    if (recordFailure !== null) throw recordFailure;
+    if (recordWritten) return;
+    await hooks.beforeRecordWrite?.();
+    if (await writeRecordOrGiveUp(services, row)) return;
+  }
+  throw new TrackKeptChangingError(`track ${job.trackId} changed on each of ${MAX_PASSES} passes`);
 }
 
 /** Returns false when the gate changed under us (the caller re-reads and tries again). */

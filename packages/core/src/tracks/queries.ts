@@ -18,6 +18,7 @@ export const trackRowColumns = {
   moving: tracks.moving,
   recordUri: tracks.recordUri,
   recordCid: tracks.recordCid,
+  unavailableReason: tracks.unavailableReason,
   recordCreatedAt: tracks.recordCreatedAt,
   createdAt: tracks.createdAt,
   updatedAt: tracks.updatedAt,

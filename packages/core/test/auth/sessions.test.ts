@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDb, type DbHandle } from '@plyr/db';
 import { createTestDatabase } from '@plyr/testing';
 import { sha256Hex } from '../../src/auth/crypto.js';
@@ -32,6 +32,10 @@ beforeAll(async () => {
   handle = await createDb({ url: database.url, max: 20 });
   await upsertUser(handle.db, alice.did, alice.handle);
   await upsertUser(handle.db, bob.did, bob.handle);
+});
+
+afterEach(() => {
+  vi.useRealTimers();
 });
 
 afterAll(async () => {
@@ -68,10 +72,13 @@ describe('app sessions', () => {
   });
 
   it('stops working the moment it expires, even while in use', async () => {
-    const { token } = await createAppSession(handle.db, alice.did);
-    await handle.sql`UPDATE app_sessions SET expires_at = now() + interval '1 second' WHERE token_hash = ${sha256Hex(token)}`;
+    const { token, expiresAt } = await createAppSession(handle.db, alice.did);
     expect(await findAppSession(handle.db, token)).toMatchObject(alice);
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // The lookup judges expiry by this process's clock, so the clock is moved instead of waited on.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(expiresAt.getTime() - 1);
+    expect(await findAppSession(handle.db, token)).toMatchObject(alice);
+    vi.setSystemTime(expiresAt.getTime());
     expect(await findAppSession(handle.db, token)).toBeNull();
   });
 
@@ -155,9 +162,11 @@ describe('developer tokens', () => {
 
   it('stop working the moment they expire, even while in use', async () => {
     const created = await createDeveloperToken(handle.db, bob.did, { name: 'soon' });
-    await handle.sql`UPDATE developer_tokens SET expires_at = now() + interval '1 second' WHERE id = ${created.id}`;
     expect(await findDeveloperToken(handle.db, created.token)).toEqual(bob);
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(created.expiresAt.getTime() - 1);
+    expect(await findDeveloperToken(handle.db, created.token)).toEqual(bob);
+    vi.setSystemTime(created.expiresAt.getTime());
     expect(await findDeveloperToken(handle.db, created.token)).toBeNull();
   });
 

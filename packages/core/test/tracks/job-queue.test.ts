@@ -46,6 +46,7 @@ async function start(move: (d: TrackMoveData, attempt: number) => Promise<void>)
     'track-cleanup': noop,
     'like-record': noop,
     maintenance: noop,
+    reconcile: noop,
   };
   const runner = await startJobRunner({ databaseUrl: database.url, processors, logger });
   open.push(runner);

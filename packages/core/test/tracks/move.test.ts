@@ -225,6 +225,7 @@ describe('maintenance', () => {
         'track-cleanup': noop,
         'like-record': noop,
         maintenance: noop,
+        reconcile: noop,
       },
     });
     try {
