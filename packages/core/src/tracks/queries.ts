@@ -52,6 +52,8 @@ const listedTrackColumns = {
   supportGate: tracks.supportGate,
   bucket: tracks.bucket,
   moving: tracks.moving,
+  // The owner's own list says why a track cannot be played.
+  unavailableReason: tracks.unavailableReason,
   createdAt: tracks.createdAt,
 };
 
