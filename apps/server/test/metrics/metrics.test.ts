@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing';
 import { startTestApp, type TestApp } from '../support/index.js';
 import { enqueueJob } from '@plyr/core/jobs';
+import { runReconcile } from '@plyr/core/reconcile';
 import { loadEnv } from '../../src/env.js';
 import { seedMember, seedTrack } from '../reliability/support/seed.js';
 
@@ -136,6 +137,20 @@ describe('Prometheus metrics on METRICS_PORT', () => {
 
   it("reports this process's PostgreSQL connections", async () => {
     await expect.poll(async () => (await scrape()).match(/^plyr_postgres_connections\{state="[a-z ]+"\} [1-9]/m)).toBeTruthy();
+  });
+
+  it("counts the reconciler's runs and findings, with the last run's duration and time", async () => {
+    const before = await scrape();
+    const artist = await seedMember(app.services, 'metrics-drift');
+    const track = await seedTrack(app.services, artist, { gated: false });
+    await app.services.storage.delete('public', app.services.storage.audioKey(track.fileId, track.fileType));
+    await runReconcile(app.services, { repair: 'none' });
+    const after = await scrape();
+    const delta = (name: string, labels: Record<string, string>) => sample(after, name, labels) - sample(before, name, labels);
+    expect(delta('plyr_reconciler_findings_total', { kind: 'audio_missing', action: 'reported' })).toBe(1);
+    expect(delta('plyr_reconciler_runs_total', { result: 'drift' })).toBe(1);
+    expect(after).toMatch(/^plyr_reconciler_last_run_duration_seconds \d/m);
+    expect(after).toMatch(/^plyr_reconciler_last_run_timestamp_seconds [1-9]/m);
   });
 
   it('passes promtool check metrics', async () => {
