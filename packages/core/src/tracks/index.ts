@@ -16,6 +16,7 @@ export {
   MAX_PAGE_SIZE,
   selectTrackRows,
   trackRowColumns,
+  type ListedTrack,
   type TrackPage,
   type TrackRow,
 } from './queries.js';

@@ -41,8 +41,26 @@ export async function findTrackByFileId(db: Db, fileId: string): Promise<TrackRo
   return row ?? null;
 }
 
+/** What a page of tracks carries: the columns of a track output, nothing the list does not show. */
+const listedTrackColumns = {
+  id: tracks.id,
+  fileId: tracks.fileId,
+  artistDid: tracks.artistDid,
+  artistHandle: users.handle,
+  title: tracks.title,
+  fileType: tracks.fileType,
+  supportGate: tracks.supportGate,
+  bucket: tracks.bucket,
+  moving: tracks.moving,
+  // The owner's own list says why a track cannot be played.
+  unavailableReason: tracks.unavailableReason,
+  createdAt: tracks.createdAt,
+};
+
+export type ListedTrack = Pick<TrackRow, keyof typeof listedTrackColumns>;
+
 export interface TrackPage {
-  rows: TrackRow[];
+  rows: ListedTrack[];
   /** Pass back to get the next (older) page; null on the last page. */
   nextCursor: string | null;
 }
@@ -61,7 +79,7 @@ function pageStatement(db: Db, name: string, by: { artist: boolean; cursor: bool
   if (by.artist) filters.push(eq(tracks.artistDid, sql.placeholder('artistDid')));
   if (by.cursor) filters.push(afterCursor);
   return db
-    .select({ ...trackRowColumns, cursorCreatedAt: createdAtText })
+    .select({ ...listedTrackColumns, cursorCreatedAt: createdAtText })
     .from(tracks)
     .innerJoin(users, eq(users.did, tracks.artistDid))
     .where(filters.length > 0 ? and(...filters) : undefined)
