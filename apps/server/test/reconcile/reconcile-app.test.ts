@@ -106,3 +106,24 @@ describe('pnpm reconcile', () => {
     expect(out.stderr).toMatch(/^usage: pnpm reconcile \[--repair\]/m);
   });
 });
+
+describe('the drift check on the worker\'s schedule', () => {
+  it('runs at the next tick of RECONCILE_SCHEDULE, repairs a leak and logs its summary line', { timeout: 180_000 }, async () => {
+    const scheduled = await startTestApp({ RECONCILE_SCHEDULE: '* * * * *' }, { s3Env: storageEnv(s3.config), runWorker: true });
+    try {
+      const owner = await seedMember(scheduled.services, 'scheduled-artist');
+      const leaked = await seedTrack(scheduled.services, owner, { gated: true });
+      const key = scheduled.services.storage.audioKey(leaked.fileId, leaked.fileType);
+      await scheduled.services.storage.copy({ bucket: 'private', key }, { bucket: 'public', key });
+
+      // The next minute's tick: the public copy of the gated track goes, by the worker alone.
+      await expect.poll(() => scheduled.services.storage.head('public', key), { timeout: 150_000, interval: 500 }).toBeNull();
+      expect(await scheduled.services.storage.head('private', key)).not.toBeNull();
+      const summaries = () => scheduled.logs.filter((line) => line.includes('"reconcile":{')).map((line) => JSON.parse(line));
+      await expect.poll(() => summaries().length, { timeout: 30_000 }).toBeGreaterThan(0);
+      expect(summaries()[0].reconcile).toMatchObject({ repair: 'scheduled', counts: { gated_audio_public: expect.anything() } });
+    } finally {
+      await scheduled.close();
+    }
+  });
+});
