@@ -2,11 +2,11 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { TRPCError } from '@trpc/server';
 import { append as appendVary } from 'vary';
+import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import { TRPC_ERROR_CODES_BY_KEY, type TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { appRouter, createContext, MAX_BATCH_SIZE, MAX_BODY_BYTES, type Context } from '@plyr/api';
 import type { Services } from '@plyr/core';
 import { sessionCookieOf } from './session-cookie.js';
-import { trpcAdapter } from './trpc-adapter.js';
 
 declare module 'http' {
   interface IncomingMessage {
@@ -77,16 +77,11 @@ export const keepVary: RequestHandler = (_req, res, next) => {
 
 /** `cookieSecure`: the session cookie's `Secure` flag (Env.cookieSecure). */
 export function trpcHandler(services: Services, cookieSecure: boolean): RequestHandler {
-  return trpcAdapter({
+  return createExpressMiddleware({
     router: appRouter,
     maxBodySize: MAX_BODY_BYTES,
-    createContext: (req, res) => requestContext(services, cookieSecure, req, res),
+    createContext: ({ req, res }) => requestContext(services, cookieSecure, req, res),
     onError: ({ error, ctx, req, path }) => logProcedureFailure(ctx?.logger ?? req.log ?? services.logger, error, path),
-    onUnexpected: (req, res, err) => {
-      req.log.error({ err }, 'procedure call failed outside any procedure');
-      if (!res.headersSent) refuseTrpc(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
-      else res.destroy();
-    },
   });
 }
 
