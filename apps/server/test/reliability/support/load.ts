@@ -14,6 +14,8 @@ export interface Load {
   /** Tags the requests sent from now on. */
   phase: string;
   readonly samples: LoadSample[];
+  /** Resolves once `count` answers (or failures) of requests sent in `phase` are recorded. */
+  answered(phase: string, count: number): Promise<void>;
   stop(): Promise<LoadSample[]>;
 }
 
@@ -27,9 +29,22 @@ export function startLoad(mix: LoadRequest[], opts: { concurrency: number; pause
   const samples: LoadSample[] = [];
   let running = true;
   let counter = 0;
-  const load = {
+  const waiters = new Set<{ phase: string; count: number; resolve: () => void }>();
+  const record = (sample: LoadSample) => {
+    samples.push(sample);
+    for (const waiter of waiters) {
+      if (samples.filter((s) => s.phase === waiter.phase).length < waiter.count) continue;
+      waiters.delete(waiter);
+      waiter.resolve();
+    }
+  };
+  const load: Load = {
     phase: opts.phase,
     samples,
+    answered(phase, count) {
+      if (samples.filter((s) => s.phase === phase).length >= count) return Promise.resolve();
+      return new Promise((resolve) => waiters.add({ phase, count, resolve }));
+    },
     async stop() {
       running = false;
       await Promise.all(loops);
@@ -44,9 +59,9 @@ export function startLoad(mix: LoadRequest[], opts: { concurrency: number; pause
       const started = performance.now();
       try {
         const answer = await send(i);
-        samples.push({ phase, kind, status: answer.status, ms: answer.ms });
+        record({ phase, kind, status: answer.status, ms: answer.ms });
       } catch (err) {
-        samples.push({ phase, kind, status: 0, ms: performance.now() - started, error: (err as Error).name });
+        record({ phase, kind, status: 0, ms: performance.now() - started, error: (err as Error).name });
       }
       if (opts.pauseMs > 0) await new Promise((r) => setTimeout(r, opts.pauseMs));
     }
