@@ -7,6 +7,10 @@ export default defineConfig({
     // in parallel; two workers match the two cores of the CI machines.
     pool: 'forks',
     maxWorkers: 2,
+    // A worker keeps its loaded modules from one file to the next: every file builds its own app,
+    // stores and servers in its hooks, so isolation bought nothing but re-importing the server
+    // (measured on 16 server files: import 178 s → 15 s, wall 127 s → 24 s).
+    isolate: false,
     testTimeout: 60_000,
     hookTimeout: 120_000,
     globalSetup: ['packages/testing/src/global-setup.ts'],
