@@ -2,14 +2,15 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { createTestDatabase, freePort } from '@plyr/testing';
 import { removeTempDirs, startServer, tempDir, waitForHealth } from './server-process.js';
 
 afterAll(removeTempDirs);
 
-describe('the process', () => {
-  it('finishes a request in flight when SIGTERM arrives, then exits 0', async () => {
+// Each test has its own port, database and DATA_DIR, and mostly waits on its server: they run side by side.
+describe.concurrent('the process', () => {
+  it('finishes a request in flight when SIGTERM arrives, then exits 0', async ({ expect }) => {
     const database = await createTestDatabase();
     const port = await freePort();
     const server = startServer({ PORT: String(port), DATABASE_URL: database.url, DATA_DIR: tempDir(), RATE_LIMIT_ENABLED: 'false' });
@@ -41,7 +42,7 @@ describe('the process', () => {
     }
   });
 
-  it('on SIGTERM reports not ready at once and keeps serving new requests through the drain, then exits 0', { timeout: 240_000 }, async () => {
+  it('on SIGTERM reports not ready at once and keeps serving new requests through the drain, then exits 0', { timeout: 240_000 }, async ({ expect }) => {
     const database = await createTestDatabase();
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
@@ -65,7 +66,7 @@ describe('the process', () => {
     }
   });
 
-  it('starts with no environment on embedded services, and keeps its data across a restart', async () => {
+  it('starts with no environment on embedded services, and keeps its data across a restart', async ({ expect }) => {
     const dataDir = tempDir();
     const port = await freePort();
     const env = { PORT: String(port), DATA_DIR: dataDir };
