@@ -1,37 +1,35 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { freePort } from '@plyr/testing';
-import { mp3Bytes, sameBytes, startLiveApi, type LiveApi } from '../../client/test/support/live-api.js';
-import { installCli, type InstalledCli } from './support/installed-cli.js';
+import { liveTest, mp3Bytes, sameBytes } from '../../client/test/support/live-api.js';
+import { installCli } from './support/installed-cli.js';
 
 /** The installed `plyr` (from the packed SDK and CLI tarballs) against a live API. */
 
-let live: LiveApi;
-let cli: InstalledCli;
-let work: string;
-
-beforeAll(async () => {
-  [live, cli] = await Promise.all([startLiveApi(), installCli()]);
-  work = await mkdtemp(join(tmpdir(), 'plyr-cli-work-'));
-}, 300_000);
-
-afterAll(async () => {
-  await live?.close();
-  await cli?.remove();
-  if (work) await rm(work, { recursive: true, force: true });
-});
-
-/** A fresh config home per test, so a saved login never leaks from one test into another. */
-async function configHome(): Promise<string> {
-  return mkdtemp(join(work, 'config-'));
-}
-
-/** Signed in through the environment, as a script would be. */
-function as(token: string): Record<string, string> {
-  return { PLYR_API_URL: live.app.url, PLYR_TOKEN: token };
-}
+const cliTest = liveTest
+  // eslint-disable-next-line no-empty-pattern
+  .extend('cli', { scope: 'file' }, async ({}, { onCleanup }) => {
+    const cli = await installCli();
+    onCleanup(() => cli.remove());
+    return cli;
+  })
+  // eslint-disable-next-line no-empty-pattern
+  .extend('work', { scope: 'file' }, async ({}, { onCleanup }) => {
+    const work = await mkdtemp(join(tmpdir(), 'plyr-cli-work-'));
+    onCleanup(() => rm(work, { recursive: true, force: true }));
+    return work;
+  })
+  /** A fresh config home per test, so a saved login never leaks from one test into another. */
+  .extend('configHome', { scope: 'file' }, async ({ work }) => (): Promise<string> => mkdtemp(join(work, 'config-')))
+  /** Signed in through the environment, as a script would be. */
+  .extend('as', { scope: 'file' }, async ({ app }) => (token: string): Record<string, string> => ({ PLYR_API_URL: app.url, PLYR_TOKEN: token }))
+  // The track the tracks/gate/delete tests switch and finally delete.
+  .extend('trackId', { scope: 'file' }, async ({ artist }) => {
+    const track = await artist.client.uploadTrack(new Blob([mp3Bytes(16 * 1024)]), { title: 'Switchable', filename: 'switchable.mp3' });
+    return track.id;
+  });
 
 /** An MP3 whose ID3v2.3 tag carries a title (TIT2), followed by audio frames. */
 function taggedMp3(title: string, audioBytes: number): Uint8Array {
@@ -51,26 +49,27 @@ function expectOneLineFailure(outcome: { code: number; stderr: string }, reason:
 }
 
 describe('plyr login, whoami, logout', () => {
-  it('a token piped on stdin is checked with auth.me and saved owner-only in the XDG config dir; logout forgets it', async () => {
+  // The first test waits for the install (`cli`) and the stack, as the file's setup once did.
+  cliTest('a token piped on stdin is checked with auth.me and saved owner-only in the XDG config dir; logout forgets it', { timeout: 300_000 }, async ({ app, artist, fan, cli, configHome }) => {
     const home = await configHome();
     const env = { XDG_CONFIG_HOME: home };
-    const login = await cli.plyr(['login', '--api-url', live.app.url], { env, input: `${live.artist.token}\n` });
+    const login = await cli.plyr(['login', '--api-url', app.url], { env, input: `${artist.token}\n` });
     expect(login.stderr).toContain(join(home, 'plyr', 'config.json'));
     expect(login.code).toBe(0);
-    expect(login.stdout).toBe(`signed in as ${live.artist.handle} (${live.artist.did}) at ${live.app.url}\n`);
+    expect(login.stdout).toBe(`signed in as ${artist.handle} (${artist.did}) at ${app.url}\n`);
 
     const file = join(home, 'plyr', 'config.json');
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect((await stat(join(home, 'plyr'))).mode & 0o777).toBe(0o700);
-    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ apiUrl: live.app.url, token: live.artist.token });
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ apiUrl: app.url, token: artist.token });
 
     const whoami = await cli.plyr(['whoami', '--json'], { env });
     expect(whoami.code).toBe(0);
-    expect(JSON.parse(whoami.stdout)).toEqual({ did: live.artist.did, handle: live.artist.handle, apiUrl: live.app.url });
+    expect(JSON.parse(whoami.stdout)).toEqual({ did: artist.did, handle: artist.handle, apiUrl: app.url });
 
     // The environment overrides the saved login.
-    const overridden = await cli.plyr(['whoami'], { env: { ...env, PLYR_TOKEN: live.fan.token } });
-    expect(overridden.stdout).toBe(`${live.fan.handle} (${live.fan.did}) at ${live.app.url}\n`);
+    const overridden = await cli.plyr(['whoami'], { env: { ...env, PLYR_TOKEN: fan.token } });
+    expect(overridden.stdout).toBe(`${fan.handle} (${fan.did}) at ${app.url}\n`);
 
     const logout = await cli.plyr(['logout'], { env });
     expect(logout.code).toBe(0);
@@ -78,28 +77,28 @@ describe('plyr login, whoami, logout', () => {
     expectOneLineFailure(await cli.plyr(['whoami'], { env }), /^plyr: not signed in: run `plyr login` or set PLYR_TOKEN\n$/);
   });
 
-  it('--token works too; a token the API does not know is refused in one line and nothing is saved', async () => {
+  cliTest('--token works too; a token the API does not know is refused in one line and nothing is saved', async ({ app, listener, cli, configHome }) => {
     const home = await configHome();
-    const env = { XDG_CONFIG_HOME: home, PLYR_API_URL: live.app.url };
-    expect((await cli.plyr(['login', '--token', live.listener.token], { env })).code).toBe(0);
+    const env = { XDG_CONFIG_HOME: home, PLYR_API_URL: app.url };
+    expect((await cli.plyr(['login', '--token', listener.token], { env })).code).toBe(0);
     const bad = await cli.plyr(['login', '--token', 'plyr_dev_not-a-real-token'], { env });
     expectOneLineFailure(bad, /^plyr: not signed in \(run `plyr login`\): The bearer token is unknown, expired or revoked\n$/);
     // The earlier, good login is untouched.
-    expect(JSON.parse(await readFile(join(home, 'plyr', 'config.json'), 'utf8'))).toMatchObject({ token: live.listener.token });
+    expect(JSON.parse(await readFile(join(home, 'plyr', 'config.json'), 'utf8'))).toMatchObject({ token: listener.token });
   });
 
-  it('an empty stdin is no token', async () => {
+  cliTest('an empty stdin is no token', async ({ cli, configHome }) => {
     expectOneLineFailure(await cli.plyr(['login'], { env: { XDG_CONFIG_HOME: await configHome() }, input: '' }), /no token given/);
   });
 });
 
 describe('plyr upload', () => {
-  it('two files, one not audio: the audio one becomes a track titled from its ID3 tag, the summary says which failed, exit 1', async () => {
+  cliTest('two files, one not audio: the audio one becomes a track titled from its ID3 tag, the summary says which failed, exit 1', async ({ artist, cli, work, as }) => {
     const song = join(work, 'song.mp3');
     await writeFile(song, taggedMp3('Tagged Title', 64 * 1024));
     const notes = join(work, 'notes.txt');
     await writeFile(notes, 'liner notes, not audio');
-    const upload = await cli.plyr(['upload', song, notes], { env: as(live.artist.token) });
+    const upload = await cli.plyr(['upload', song, notes], { env: as(artist.token) });
     expect(upload.code).toBe(1);
     const lines = upload.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^FILE\s+RESULT\s+TRACK\s+TITLE \/ REASON$/);
@@ -109,16 +108,16 @@ describe('plyr upload', () => {
     // No terminal, so no progress bars: stderr stays empty.
     expect(upload.stderr).toBe('');
 
-    const mine = await live.artist.client.tracks.mine.query();
+    const mine = await artist.client.tracks.mine.query();
     expect(mine.items.filter((t) => t.title === 'Tagged Title')).toHaveLength(1);
   });
 
-  it('bytes the API does not take as audio fail with its one-line reason; the others still upload (--json)', async () => {
+  cliTest('bytes the API does not take as audio fail with its one-line reason; the others still upload (--json)', async ({ artist, cli, work, as }) => {
     const fake = join(work, 'fake.mp3');
     await writeFile(fake, 'this is text with an .mp3 name');
     const real = join(work, 'real-one.mp3');
     await writeFile(real, mp3Bytes(32 * 1024));
-    const upload = await cli.plyr(['upload', fake, real, '--json'], { env: as(live.artist.token) });
+    const upload = await cli.plyr(['upload', fake, real, '--json'], { env: as(artist.token) });
     expect(upload.code).toBe(1);
     const outcomes = JSON.parse(upload.stdout) as Array<{ file: string; status: string; error?: string; track?: { title: string } }>;
     expect(outcomes.map((o) => o.status)).toEqual(['failed', 'uploaded']);
@@ -127,45 +126,45 @@ describe('plyr upload', () => {
     expect(outcomes[1]!.track!.title).toBe('real-one');
   });
 
-  it('--title and --gate: a supporters-only track; exit 0 when every file succeeded', async () => {
+  cliTest('--title and --gate: a supporters-only track; exit 0 when every file succeeded', async ({ artist, cli, work, as }) => {
     const file = join(work, 'gated.mp3');
     await writeFile(file, mp3Bytes(16 * 1024));
-    const upload = await cli.plyr(['upload', file, '--title', 'For Supporters', '--gate', '--json'], { env: as(live.artist.token) });
+    const upload = await cli.plyr(['upload', file, '--title', 'For Supporters', '--gate', '--json'], { env: as(artist.token) });
     expect(upload.code).toBe(0);
     const [outcome] = JSON.parse(upload.stdout) as Array<{ track: { id: string; supportGate: unknown } }>;
     expect(outcome!.track.supportGate).toEqual({ type: 'any' });
-    expect((await live.artist.client.tracks.byId.query({ id: outcome!.track.id })).supportGate).toEqual({ type: 'any' });
+    expect((await artist.client.tracks.byId.query({ id: outcome!.track.id })).supportGate).toEqual({ type: 'any' });
   });
 
-  it('--public-at reaches the API as supportGate.publicAt: an early-access track; past the 2-year limit, refused in one line', async () => {
+  cliTest('--public-at reaches the API as supportGate.publicAt: an early-access track; past the 2-year limit, refused in one line', async ({ artist, cli, work, as }) => {
     const file = join(work, 'early.mp3');
     await writeFile(file, mp3Bytes(16 * 1024));
     const publicAt = new Date(Date.now() + 30 * 86_400_000);
     publicAt.setUTCMilliseconds(0);
     const upload = await cli.plyr(['upload', file, '--title', 'Early', '--public-at', publicAt.toISOString().replace('.000Z', 'Z'), '--json'], {
-      env: as(live.artist.token),
+      env: as(artist.token),
     });
     expect(upload.code).toBe(0);
     const [outcome] = JSON.parse(upload.stdout) as Array<{ track: { supportGate: unknown } }>;
     expect(outcome!.track.supportGate).toEqual({ type: 'any', publicAt: publicAt.toISOString() });
 
-    const tooFar = await cli.plyr(['upload', file, '--public-at', '2031-05-01T12:00:00+02:00'], { env: as(live.artist.token) });
+    const tooFar = await cli.plyr(['upload', file, '--public-at', '2031-05-01T12:00:00+02:00'], { env: as(artist.token) });
     expect(tooFar.code).toBe(1);
     expect(tooFar.stdout).toMatch(/failed\s+refused: supportGate\S*: must be at most 2 years ahead/);
 
-    const bad = await cli.plyr(['upload', file, '--public-at', 'next tuesday'], { env: as(live.artist.token) });
+    const bad = await cli.plyr(['upload', file, '--public-at', 'next tuesday'], { env: as(artist.token) });
     expectOneLineFailure(bad, /option '--public-at <iso>' argument 'next tuesday' is invalid\. must be an ISO 8601 date/);
   });
 
-  it('--title with several files is refused before anything is sent', async () => {
-    const upload = await cli.plyr(['upload', 'a.mp3', 'b.mp3', '--title', 'Both'], { env: as(live.artist.token) });
+  cliTest('--title with several files is refused before anything is sent', async ({ artist, cli, as }) => {
+    const upload = await cli.plyr(['upload', 'a.mp3', 'b.mp3', '--title', 'Both'], { env: as(artist.token) });
     expectOneLineFailure(upload, /^plyr: --title names one track/);
   });
 
-  it('through a real terminal, a progress bar per file reaches 100%', async () => {
+  cliTest('through a real terminal, a progress bar per file reaches 100%', async ({ artist, cli, work, as }) => {
     const files = ['first.mp3', 'second.mp3'].map((name) => join(work, name));
     for (const file of files) await writeFile(file, mp3Bytes(512 * 1024));
-    const upload = await cli.plyrInTerminal(['upload', ...files], { env: as(live.artist.token) });
+    const upload = await cli.plyrInTerminal(['upload', ...files], { env: as(artist.token) });
     expect(upload.code).toBe(0);
     expect(upload.stdout).toMatch(/[█░]+ 100% \| first\.mp3 done/);
     expect(upload.stdout).toMatch(/[█░]+ 100% \| second\.mp3 done/);
@@ -174,75 +173,68 @@ describe('plyr upload', () => {
 });
 
 describe('plyr tracks, gate, delete', () => {
-  let trackId: string;
-
-  beforeAll(async () => {
-    const track = await live.artist.client.uploadTrack(new Blob([mp3Bytes(16 * 1024)]), { title: 'Switchable', filename: 'switchable.mp3' });
-    trackId = track.id;
-  });
-
-  it('tracks --json lists every track with the viewer-resolved gate; --mine only the artist’s', async () => {
-    const all = await cli.plyr(['tracks', '--json'], { env: as(live.listener.token) });
+  cliTest('tracks --json lists every track with the viewer-resolved gate; --mine only the artist’s', async ({ artist, listener, cli, as, trackId }) => {
+    const all = await cli.plyr(['tracks', '--json'], { env: as(listener.token) });
     expect(all.code).toBe(0);
     const tracks = JSON.parse(all.stdout) as Array<{ id: string; title: string; gated: boolean }>;
     expect(tracks.find((t) => t.id === trackId)).toMatchObject({ title: 'Switchable', gated: false });
     expect(tracks.find((t) => t.title === 'For Supporters')).toMatchObject({ gated: true });
 
-    const mine = await cli.plyr(['tracks', '--mine', '--json'], { env: as(live.listener.token) });
+    const mine = await cli.plyr(['tracks', '--mine', '--json'], { env: as(listener.token) });
     expect(JSON.parse(mine.stdout)).toEqual([]);
-    const table = await cli.plyr(['tracks', '--mine'], { env: as(live.artist.token) });
+    const table = await cli.plyr(['tracks', '--mine'], { env: as(artist.token) });
     expect(table.stdout).toMatch(new RegExp(`^ID\\s+TITLE\\s+ARTIST\\s+ACCESS\\s+YOU CAN PLAY\\n`));
-    expect(table.stdout).toMatch(new RegExp(`${trackId}\\s+Switchable\\s+${live.artist.handle.replaceAll('.', '\\.')}\\s+public\\s+yes`));
+    expect(table.stdout).toMatch(new RegExp(`${trackId}\\s+Switchable\\s+${artist.handle.replaceAll('.', '\\.')}\\s+public\\s+yes`));
   });
 
-  it('gate on, then off: the track follows, and a listener sees it gated then public', async () => {
-    const on = await cli.plyr(['gate', trackId, 'on'], { env: as(live.artist.token) });
+  cliTest('gate on, then off: the track follows, and a listener sees it gated then public', async ({ artist, listener, cli, as, trackId }) => {
+    const on = await cli.plyr(['gate', trackId, 'on'], { env: as(artist.token) });
     expect(on.stdout).toBe('"Switchable" is now for supporters only\n');
-    expect((await live.listener.client.tracks.byId.query({ id: trackId })).gated).toBe(true);
-    const off = await cli.plyr(['gate', trackId, 'off', '--json'], { env: as(live.artist.token) });
+    expect((await listener.client.tracks.byId.query({ id: trackId })).gated).toBe(true);
+    const off = await cli.plyr(['gate', trackId, 'off', '--json'], { env: as(artist.token) });
     expect(off.code).toBe(0);
     expect(JSON.parse(off.stdout)).toMatchObject({ id: trackId, supportGate: null });
-    expect((await live.listener.client.tracks.byId.query({ id: trackId })).gated).toBe(false);
+    expect((await listener.client.tracks.byId.query({ id: trackId })).gated).toBe(false);
   });
 
-  it('gate on --public-at: supporters only until then; off with --public-at never leaves the CLI', async () => {
+  cliTest('gate on --public-at: supporters only until then; off with --public-at never leaves the CLI', async ({ artist, listener, cli, as, trackId }) => {
     const early = await cli.plyr(['gate', trackId, 'on', '--public-at', new Date(Date.now() + 86_400_000).toISOString(), '--json'], {
-      env: as(live.artist.token),
+      env: as(artist.token),
     });
     expect(early.code).toBe(0);
     expect(JSON.parse(early.stdout)).toMatchObject({ id: trackId, supportGate: { type: 'any' } });
-    expect((await live.listener.client.tracks.byId.query({ id: trackId })).gated).toBe(true);
-    expectOneLineFailure(await cli.plyr(['gate', trackId, 'off', '--public-at', '2031-05-01'], { env: as(live.artist.token) }), /goes with `on`/);
-    expectOneLineFailure(await cli.plyr(['gate', trackId, 'maybe'], { env: as(live.artist.token) }), /Allowed choices are on, off/);
+    expect((await listener.client.tracks.byId.query({ id: trackId })).gated).toBe(true);
+    expectOneLineFailure(await cli.plyr(['gate', trackId, 'off', '--public-at', '2031-05-01'], { env: as(artist.token) }), /goes with `on`/);
+    expectOneLineFailure(await cli.plyr(['gate', trackId, 'maybe'], { env: as(artist.token) }), /Allowed choices are on, off/);
   });
 
-  it('someone else’s track: the API’s refusal in one line', async () => {
-    expectOneLineFailure(await cli.plyr(['gate', trackId, 'on'], { env: as(live.listener.token) }), /^plyr: not allowed: /);
+  cliTest('someone else’s track: the API’s refusal in one line', async ({ listener, cli, as, trackId }) => {
+    expectOneLineFailure(await cli.plyr(['gate', trackId, 'on'], { env: as(listener.token) }), /^plyr: not allowed: /);
   });
 
-  it('delete without --yes and without a terminal refuses and keeps the track; with --yes it is gone', async () => {
-    const refused = await cli.plyr(['delete', trackId], { env: as(live.artist.token) });
+  cliTest('delete without --yes and without a terminal refuses and keeps the track; with --yes it is gone', async ({ artist, cli, as, trackId }) => {
+    const refused = await cli.plyr(['delete', trackId], { env: as(artist.token) });
     expectOneLineFailure(refused, /^plyr: refusing without confirmation: stdin is not a terminal; pass --yes\n$/);
-    expect((await live.artist.client.tracks.byId.query({ id: trackId })).title).toBe('Switchable');
+    expect((await artist.client.tracks.byId.query({ id: trackId })).title).toBe('Switchable');
 
-    const deleted = await cli.plyr(['delete', trackId, '--yes'], { env: as(live.artist.token) });
+    const deleted = await cli.plyr(['delete', trackId, '--yes'], { env: as(artist.token) });
     expect(deleted.code).toBe(0);
     expect(deleted.stdout).toBe(`deleted "Switchable" (${trackId})\n`);
-    await expect(live.artist.client.tracks.byId.query({ id: trackId })).rejects.toMatchObject({ data: { code: 'NOT_FOUND' } });
-    expectOneLineFailure(await cli.plyr(['delete', trackId, '--yes'], { env: as(live.artist.token) }), /^plyr: not found: No such track\n$/);
+    await expect(artist.client.tracks.byId.query({ id: trackId })).rejects.toMatchObject({ data: { code: 'NOT_FOUND' } });
+    expectOneLineFailure(await cli.plyr(['delete', trackId, '--yes'], { env: as(artist.token) }), /^plyr: not found: No such track\n$/);
   });
 });
 
 describe('plyr download-liked', () => {
-  it('saves what the viewer may play, says why the gated one is skipped, and a second run fetches nothing again', async () => {
+  cliTest('saves what the viewer may play, says why the gated one is skipped, and a second run fetches nothing again', async ({ artist, listener, cli, work, as }) => {
     const openBytes = mp3Bytes(40 * 1024);
-    const open = await live.artist.client.uploadTrack(new Blob([openBytes]), { title: 'Liked Open', filename: 'liked-open.mp3' });
-    const closed = await live.artist.client.uploadTrack(new Blob([mp3Bytes(8 * 1024)]), {
+    const open = await artist.client.uploadTrack(new Blob([openBytes]), { title: 'Liked Open', filename: 'liked-open.mp3' });
+    const closed = await artist.client.uploadTrack(new Blob([mp3Bytes(8 * 1024)]), {
       title: 'Liked Closed',
       filename: 'liked-closed.mp3',
       supportGate: { type: 'any' },
     });
-    const viewer = live.listener;
+    const viewer = listener;
     for (const id of [open.id, closed.id]) await viewer.client.tracks.like.mutate({ id });
     const dir = join(work, 'liked');
 
@@ -268,8 +260,8 @@ describe('plyr download-liked', () => {
 });
 
 describe('plyr tokens', () => {
-  it('a session token creates, lists and revokes developer tokens; the revoked token is then dead, in one line', async () => {
-    const session = as(live.fan.sessionCookie);
+  cliTest('a session token creates, lists and revokes developer tokens; the revoked token is then dead, in one line', async ({ fan, cli, as }) => {
+    const session = as(fan.sessionCookie);
     const created = await cli.plyr(['tokens', 'create', 'release script', '--days', '7'], { env: session });
     expect(created.code).toBe(0);
     const token = created.stdout.trim();
@@ -289,29 +281,29 @@ describe('plyr tokens', () => {
     expectOneLineFailure(await cli.plyr(['whoami'], { env: as(token) }), /^plyr: not signed in \(run `plyr login`\): The bearer token is unknown, expired or revoked\n$/);
   });
 
-  it('a developer token cannot mint another: the API’s reason in one line', async () => {
-    const refused = await cli.plyr(['tokens', 'create', 'x'], { env: as(live.fan.token) });
+  cliTest('a developer token cannot mint another: the API’s reason in one line', async ({ fan, cli, as }) => {
+    const refused = await cli.plyr(['tokens', 'create', 'x'], { env: as(fan.token) });
     expectOneLineFailure(refused, /^plyr: not allowed: developer tokens cannot create developer tokens; sign in\n$/);
   });
 });
 
 describe('failures a user meets', () => {
-  it('the API is down: one line naming it, non-zero exit', async () => {
+  cliTest('the API is down: one line naming it, non-zero exit', async ({ fan, cli }) => {
     const url = `http://127.0.0.1:${await freePort()}`;
-    const down = await cli.plyr(['tracks'], { env: { PLYR_API_URL: url, PLYR_TOKEN: live.fan.token } });
+    const down = await cli.plyr(['tracks'], { env: { PLYR_API_URL: url, PLYR_TOKEN: fan.token } });
     expectOneLineFailure(down, new RegExp(`^plyr: cannot reach the API at ${url.replaceAll('.', '\\.')}: .*ECONNREFUSED`));
   });
 
-  it('an upload while the API is down fails per file, each with the reason', async () => {
+  cliTest('an upload while the API is down fails per file, each with the reason', async ({ fan, cli, work }) => {
     const url = `http://127.0.0.1:${await freePort()}`;
     const file = join(work, 'offline.mp3');
     await writeFile(file, mp3Bytes(4 * 1024));
-    const upload = await cli.plyr(['upload', file], { env: { PLYR_API_URL: url, PLYR_TOKEN: live.fan.token } });
+    const upload = await cli.plyr(['upload', file], { env: { PLYR_API_URL: url, PLYR_TOKEN: fan.token } });
     expect(upload.code).toBe(1);
     expect(upload.stdout).toMatch(/failed\s+cannot reach the API at .*ECONNREFUSED/);
   });
 
-  it('every command and subcommand has --help', async () => {
+  cliTest('every command and subcommand has --help', async ({ cli }) => {
     const commands = [[], ['login'], ['whoami'], ['logout'], ['upload'], ['tracks'], ['gate'], ['delete'], ['download-liked'], ['tokens']];
     commands.push(['tokens', 'create'], ['tokens', 'list'], ['tokens', 'revoke']);
     for (const command of commands) {

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Track } from '../src/index.js';
-import { openSdkPage, type SdkPage } from './support/browser.js';
-import { mp3Bytes, sameBytes, startLiveApi, type LiveApi } from './support/live-api.js';
+import { describe, expect } from 'vitest';
+import { sdkTest } from './support/browser.js';
+import { mp3Bytes, sameBytes } from './support/live-api.js';
 
 declare global {
   interface Window {
@@ -15,53 +14,45 @@ declare global {
  * uploads through XMLHttpRequest (the browser path) with progress.
  */
 
-let live: LiveApi;
-let sdk: SdkPage;
-let gatedTrack: Track;
-
-beforeAll(async () => {
-  sdk = await openSdkPage();
-  live = await startLiveApi({ CORS_ORIGINS: sdk.origin });
-  gatedTrack = await live.artist.client.uploadTrack(new Blob([mp3Bytes(8 * 1024)]), {
-    title: 'Backstage',
-    filename: 'backstage.mp3',
-    supportGate: { type: 'any' },
-  });
+const browserTest = sdkTest
+  .extend('gatedTrack', { scope: 'file' }, async ({ artist }) =>
+    artist.client.uploadTrack(new Blob([mp3Bytes(8 * 1024)]), {
+      title: 'Backstage',
+      filename: 'backstage.mp3',
+      supportGate: { type: 'any' },
+    }),
+  )
   // The browser profile is signed in as the fan (a supporter), the way the API's callback leaves it.
-  await sdk.page.context().addCookies([
-    { name: 'session_id', value: live.fan.sessionCookie, domain: 'localhost', path: '/', httpOnly: true, sameSite: 'Lax' },
-  ]);
-});
-
-afterAll(async () => {
-  await sdk?.close();
-  await live?.close();
-});
+  .extend('fanProfile', { scope: 'file', auto: true }, async ({ sdk, fan }) => {
+    await sdk.page.context().addCookies([
+      { name: 'session_id', value: fan.sessionCookie, domain: 'localhost', path: '/', httpOnly: true, sameSite: 'Lax' },
+    ]);
+  });
 
 describe('in Chromium', () => {
-  it('browser mode is signed in by the session cookie alone', async () => {
+  browserTest('browser mode is signed in by the session cookie alone', async ({ app, sdk, fan, gatedTrack }) => {
     const result = await sdk.page.evaluate(
       async ({ baseUrl, fileId }) => {
         const client = window.plyr.createPlyrClient({ baseUrl });
         return { me: await client.auth.me.query(), audio: await client.preflightAudio(fileId) };
       },
-      { baseUrl: live.app.url, fileId: gatedTrack.fileId },
+      { baseUrl: app.url, fileId: gatedTrack.fileId },
     );
-    expect(result).toEqual({ me: { did: live.fan.did, handle: live.fan.handle }, audio: 'ok' });
+    expect(result).toEqual({ me: { did: fan.did, handle: fan.handle }, audio: 'ok' });
   });
 
-  it('token mode is the token’s user even though the browser holds another user’s cookie (the API would prefer the cookie)', async () => {
+  browserTest('token mode is the token’s user even though the browser holds another user’s cookie (the API would prefer the cookie)', async ({ app, sdk, listener, gatedTrack }) => {
     const result = await sdk.page.evaluate(
       async ({ baseUrl, token, fileId }) => {
         const client = window.plyr.createPlyrClient({ baseUrl, token });
         return { me: await client.auth.me.query(), audio: await client.preflightAudio(fileId) };
       },
-      { baseUrl: live.app.url, token: live.listener.token, fileId: gatedTrack.fileId },
+      { baseUrl: app.url, token: listener.token, fileId: gatedTrack.fileId },
     );
-    expect(result).toEqual({ me: { did: live.listener.did, handle: live.listener.handle }, audio: 'support' });
+    expect(result).toEqual({ me: { did: listener.did, handle: listener.handle }, audio: 'support' });
   });
 
-  it('uploadTrack sends a File straight to storage with XMLHttpRequest progress, then creates the track', async () => {
+  browserTest('uploadTrack sends a File straight to storage with XMLHttpRequest progress, then creates the track', async ({ app, sdk, listener }) => {
     const size = 1536 * 1024;
     const puts: string[] = [];
     const onRequest = (request: import('playwright-core').Request) => {
@@ -78,21 +69,21 @@ describe('in Chromium', () => {
         const track = await client.uploadTrack(file, { title: 'In the browser' }, { onProgress: (p) => progress.push(p) });
         return { track, progress };
       },
-      { baseUrl: live.app.url, token: live.listener.token, size },
+      { baseUrl: app.url, token: listener.token, size },
     );
     sdk.page.off('request', onRequest);
-    expect(result.track).toMatchObject({ title: 'In the browser', artist: { did: live.listener.did }, gated: false });
+    expect(result.track).toMatchObject({ title: 'In the browser', artist: { did: listener.did }, gated: false });
     expect(puts).toEqual(['xhr plyr-audio-private']);
     expect(result.progress.length).toBeGreaterThan(0);
     expect(result.progress.at(-1)).toEqual({ loaded: size, total: size });
     const expected = new Uint8Array(size).map((_, i) => (i * 31 + 7) & 0xff);
     expected.set([0xff, 0xfb, 0x90, 0x64], 0);
-    const { url } = await live.listener.client.downloads.track.query({ id: result.track.id });
+    const { url } = await listener.client.downloads.track.query({ id: result.track.id });
     expect(sameBytes(new Uint8Array(await (await fetch(url)).arrayBuffer()), expected)).toBe(true);
   });
 
-  it('downloadLikedTracks in the page: the supporter gets the gated track’s bytes', async () => {
-    await live.fan.client.tracks.like.mutate({ id: gatedTrack.id });
+  browserTest('downloadLikedTracks in the page: the supporter gets the gated track’s bytes', async ({ app, sdk, fan, gatedTrack }) => {
+    await fan.client.tracks.like.mutate({ id: gatedTrack.id });
     const result = await sdk.page.evaluate(async (baseUrl) => {
       const client = window.plyr.createPlyrClient({ baseUrl });
       const sizes: Record<string, number> = {};
@@ -102,7 +93,7 @@ describe('in Chromium', () => {
         },
       });
       return { summary, sizes };
-    }, live.app.url);
+    }, app.url);
     expect(result).toEqual({ summary: { downloaded: 1, skipped: 0, failed: 0 }, sizes: { Backstage: 8 * 1024 } });
   });
 });

@@ -1,10 +1,9 @@
 import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { cleanEnv, npmInstallInto, packInto, run } from '@plyr/testing/tarball';
-import type { Track } from '../src/index.js';
-import { mp3Bytes, sameBytes, startLiveApi, type LiveApi } from './support/live-api.js';
+import { liveTest, mp3Bytes, sameBytes } from './support/live-api.js';
 
 /**
  * A third-party developer's view: `pnpm pack` the SDK, install the tarball into an empty folder
@@ -23,43 +22,37 @@ function codeBlock(markdown: string, heading: string, lang: string): string {
   return match[1];
 }
 
-let live: LiveApi;
-let appDir: string;
-let publicTrack: Track;
-let gatedTrack: Track;
 const publicBytes = mp3Bytes(48 * 1024);
 
-beforeAll(async () => {
-  appDir = await mkdtemp(join(tmpdir(), 'plyr-consumer-'));
-  const [api] = await Promise.all([
-    startLiveApi(),
-    (async () => {
-      const [tarball] = await packInto(appDir, [packageDir]);
-      // The SDK from its tarball; TypeScript and Node's types are the developer's own tools.
-      await npmInstallInto(appDir, [`./${tarball}`, 'typescript@5.9.3', '@types/node@22.20.7']);
-      for (const file of ['main.ts', 'wrong.ts', 'tsconfig.json']) await copyFile(join(programDir, file), join(appDir, file));
-      // The README's own examples, as shipped in the tarball: they must compile and run as written.
-      const readme = await readFile(join(appDir, 'node_modules', '@plyr', 'client', 'README.md'), 'utf8');
-      await writeFile(join(appDir, 'frontend.ts'), codeBlock(readme, '## Quickstart: a frontend', 'ts'));
-      await writeFile(join(appDir, 'script.mjs'), codeBlock(readme, '`script.mjs`:', 'js'));
-    })(),
-  ]);
-  live = api;
-  publicTrack = await live.artist.client.uploadTrack(new Blob([publicBytes]), { title: 'Open Air', filename: 'open-air.mp3' });
-  gatedTrack = await live.artist.client.uploadTrack(new Blob([mp3Bytes(16 * 1024)]), {
-    title: 'Backstage',
-    filename: 'backstage.mp3',
-    supportGate: { type: 'any' },
+const consumerTest = liveTest
+  // The developer's folder: the SDK installed from its tarball, the programs, the README's examples.
+  // eslint-disable-next-line no-empty-pattern
+  .extend('appDir', { scope: 'file' }, async ({}, { onCleanup }) => {
+    const appDir = await mkdtemp(join(tmpdir(), 'plyr-consumer-'));
+    onCleanup(() => rm(appDir, { recursive: true, force: true }));
+    const [tarball] = await packInto(appDir, [packageDir]);
+    // The SDK from its tarball; TypeScript and Node's types are the developer's own tools.
+    await npmInstallInto(appDir, [`./${tarball}`, 'typescript@5.9.3', '@types/node@22.20.7']);
+    for (const file of ['main.ts', 'wrong.ts', 'tsconfig.json']) await copyFile(join(programDir, file), join(appDir, file));
+    // The README's own examples, as shipped in the tarball: they must compile and run as written.
+    const readme = await readFile(join(appDir, 'node_modules', '@plyr', 'client', 'README.md'), 'utf8');
+    await writeFile(join(appDir, 'frontend.ts'), codeBlock(readme, '## Quickstart: a frontend', 'ts'));
+    await writeFile(join(appDir, 'script.mjs'), codeBlock(readme, '`script.mjs`:', 'js'));
+    return appDir;
+  })
+  .extend('tracks', { scope: 'file' }, async ({ artist }) => {
+    const publicTrack = await artist.client.uploadTrack(new Blob([publicBytes]), { title: 'Open Air', filename: 'open-air.mp3' });
+    const gatedTrack = await artist.client.uploadTrack(new Blob([mp3Bytes(16 * 1024)]), {
+      title: 'Backstage',
+      filename: 'backstage.mp3',
+      supportGate: { type: 'any' },
+    });
+    return { publicTrack, gatedTrack };
   });
-}, 300_000);
-
-afterAll(async () => {
-  await live?.close();
-  if (appDir) await rm(appDir, { recursive: true, force: true });
-});
 
 describe('the SDK installed from its tarball', () => {
-  it('brings only its declared dependencies: the tRPC client and its server types, nothing of plyr', async () => {
+  // The first test waits for the install (`appDir`), as the file's setup once did.
+  consumerTest('brings only its declared dependencies: the tRPC client and its server types, nothing of plyr', { timeout: 300_000 }, async ({ appDir }) => {
     const lock = JSON.parse(await readFile(join(appDir, 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
     const installed = Object.keys(lock.packages)
       .filter((path) => path !== '')
@@ -68,7 +61,7 @@ describe('the SDK installed from its tarball', () => {
     expect(installed).toEqual(['@plyr/client', '@trpc/client', '@trpc/server', '@types/node', 'typescript', 'undici-types']);
   });
 
-  it('type-checks under tsc --noEmit --strict, and exactly the deliberate mistakes are refused', { timeout: 120_000 }, async () => {
+  consumerTest('type-checks under tsc --noEmit --strict, and exactly the deliberate mistakes are refused', { timeout: 120_000 }, async ({ appDir }) => {
     const tsc = await run(process.execPath, [join(appDir, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '--strict', '-p', '.'], {
       cwd: appDir,
       timeoutMs: 110_000,
@@ -81,12 +74,12 @@ describe('the SDK installed from its tarball', () => {
     expect(tsc.code).not.toBe(0);
   });
 
-  it('the README ships in the tarball with both quickstarts', async () => {
+  consumerTest('the README ships in the tarball with both quickstarts', async ({ appDir }) => {
     expect(await readFile(join(appDir, 'frontend.ts'), 'utf8')).toContain("mode: 'cookie'");
     expect(await readFile(join(appDir, 'script.mjs'), 'utf8')).toContain('process.env.PLYR_TOKEN');
   });
 
-  it('runs against the live API with a developer token: lists, preflights, uploads with progress, downloads liked tracks', { timeout: 120_000 }, async () => {
+  consumerTest('runs against the live API with a developer token: lists, preflights, uploads with progress, downloads liked tracks', { timeout: 120_000 }, async ({ app, listener, tracks: { publicTrack, gatedTrack }, appDir }) => {
     const uploadFile = join(appDir, 'song.mp3');
     const uploadBytes = mp3Bytes(256 * 1024);
     await writeFile(uploadFile, uploadBytes);
@@ -94,8 +87,8 @@ describe('the SDK installed from its tarball', () => {
     const program = await run(process.execPath, ['main.ts'], {
       cwd: appDir,
       env: cleanEnv({
-        PLYR_API_URL: live.app.url,
-        PLYR_TOKEN: live.listener.token,
+        PLYR_API_URL: app.url,
+        PLYR_TOKEN: listener.token,
         GATED_FILE_ID: gatedTrack.fileId,
         GATED_TRACK_ID: gatedTrack.id,
         PUBLIC_TRACK_ID: publicTrack.id,
@@ -108,7 +101,7 @@ describe('the SDK installed from its tarball', () => {
     expect(program.code).toBe(0);
     const result = JSON.parse(program.stdout) as Record<string, unknown>;
 
-    expect(result.me).toEqual({ did: live.listener.did, handle: live.listener.handle });
+    expect(result.me).toEqual({ did: listener.did, handle: listener.handle });
     expect(result.titles).toEqual(expect.arrayContaining(['Open Air', 'Backstage (supporters only)']));
     expect(result.gatedAudio).toBe('support');
     expect(result.gatedDownload).toBe('support required (HTTP 402)');
@@ -121,28 +114,28 @@ describe('the SDK installed from its tarball', () => {
     expect(result.report).toEqual(expect.arrayContaining(['skipped Backstage: gated']));
     expect(sameBytes(await readFile(join(outDir, saved!)), publicBytes)).toBe(true);
 
-    const mine = await live.listener.client.tracks.mine.query();
+    const mine = await listener.client.tracks.mine.query();
     expect(mine.items.map((t) => t.title)).toContain('From a script');
   });
 
-  it("the README's Node script runs as written from the folder it was installed in", { timeout: 120_000 }, async () => {
+  consumerTest("the README's Node script runs as written from the folder it was installed in", { timeout: 120_000 }, async ({ app, fan, tracks: { publicTrack, gatedTrack }, appDir }) => {
     const song = mp3Bytes(96 * 1024);
     await writeFile(join(appDir, 'song.mp3'), song);
-    for (const id of [publicTrack.id, gatedTrack.id]) await live.fan.client.tracks.like.mutate({ id });
+    for (const id of [publicTrack.id, gatedTrack.id]) await fan.client.tracks.like.mutate({ id });
     const script = await run(process.execPath, ['script.mjs'], {
       cwd: appDir,
-      env: cleanEnv({ PLYR_API_URL: live.app.url, PLYR_TOKEN: live.fan.token }),
+      env: cleanEnv({ PLYR_API_URL: app.url, PLYR_TOKEN: fan.token }),
       timeoutMs: 110_000,
     });
     expect(script.stderr).toBe('');
     expect(script.code).toBe(0);
-    expect(script.stdout).toContain(`signed in as ${live.fan.handle}`);
+    expect(script.stdout).toContain(`signed in as ${fan.handle}`);
     expect(script.stdout).toMatch(/\r100%\nuploaded [0-9a-f-]{36}\n/);
     expect(script.stdout).toContain('{ downloaded: 2, skipped: 0, failed: 0 }');
     expect((await readdir(join(appDir, 'liked'))).sort()).toEqual([expect.stringMatching(/Backstage/), expect.stringMatching(/Open Air/)]);
-    const uploaded = (await live.fan.client.tracks.mine.query()).items.find((t) => t.title === 'My song');
+    const uploaded = (await fan.client.tracks.mine.query()).items.find((t) => t.title === 'My song');
     expect(uploaded).toBeDefined();
-    const { url } = await live.fan.client.downloads.track.query({ id: uploaded!.id });
+    const { url } = await fan.client.downloads.track.query({ id: uploaded!.id });
     expect(sameBytes(new Uint8Array(await (await fetch(url)).arrayBuffer()), song)).toBe(true);
   });
 });

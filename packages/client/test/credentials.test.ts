@@ -1,8 +1,8 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { createPlyrClient } from '../src/index.js';
-import { openSdkPage, type SdkPage } from './support/browser.js';
+import { sdkTest } from './support/browser.js';
 
 declare global {
   interface Window {
@@ -24,9 +24,6 @@ interface Received {
   app: string | undefined;
 }
 
-let server: Server;
-let apiUrl: string;
-let received: Received[] = [];
 const user = { did: 'did:plc:recorded', handle: 'recorded.test' };
 
 function corsHeaders(req: IncomingMessage): Record<string, string> {
@@ -43,41 +40,51 @@ function corsHeaders(req: IncomingMessage): Record<string, string> {
     : {};
 }
 
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204, corsHeaders(req)).end();
-      return;
-    }
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    received.push({
-      method: req.method ?? '',
-      path: url.pathname,
-      cookie: req.headers.cookie,
-      authorization: req.headers.authorization,
-      app: req.headers['x-app'] as string | undefined,
+/** The recording stand-in API, for the file; `received` is what reached it during the current test. */
+const credentialsTest = sdkTest
+  // eslint-disable-next-line no-empty-pattern
+  .extend('recorder', { scope: 'file' }, async ({}, { onCleanup }) => {
+    const received: Received[] = [];
+    const server = createServer((req, res) => {
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, corsHeaders(req)).end();
+        return;
+      }
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      received.push({
+        method: req.method ?? '',
+        path: url.pathname,
+        cookie: req.headers.cookie,
+        authorization: req.headers.authorization,
+        app: req.headers['x-app'] as string | undefined,
+      });
+      req.resume();
+      if (url.pathname.startsWith('/audio/')) {
+        res.writeHead(402, { ...corsHeaders(req), 'x-support-required': 'true' }).end();
+        return;
+      }
+      const calls = url.pathname.replace('/trpc/', '').split(',');
+      res
+        .writeHead(200, { ...corsHeaders(req), 'content-type': 'application/json' })
+        .end(JSON.stringify(calls.map(() => ({ result: { data: user } }))));
     });
-    req.resume();
-    if (url.pathname.startsWith('/audio/')) {
-      res.writeHead(402, { ...corsHeaders(req), 'x-support-required': 'true' }).end();
-      return;
-    }
-    const calls = url.pathname.replace('/trpc/', '').split(',');
-    res
-      .writeHead(200, { ...corsHeaders(req), 'content-type': 'application/json' })
-      .end(JSON.stringify(calls.map(() => ({ result: { data: user } }))));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    return { apiUrl: `http://localhost:${(server.address() as AddressInfo).port}`, received };
+  })
+  .extend('received', async ({ recorder }) => {
+    recorder.received.length = 0;
+    return recorder.received;
+  })
+  .extend('apiUrl', { scope: 'file' }, async ({ recorder }) => recorder.apiUrl)
+  // The SDK page, whose browser holds the session cookie the API would have set on its own host
+  // (cookies are per host, not per port).
+  .extend('page', { scope: 'file' }, async ({ sdk }) => {
+    await sdk.page.context().addCookies([
+      { name: 'session_id', value: 'browser-session', domain: 'localhost', path: '/', httpOnly: true, sameSite: 'Lax' },
+    ]);
+    return sdk.page;
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  apiUrl = `http://localhost:${(server.address() as AddressInfo).port}`;
-});
-
-afterAll(async () => {
-  await new Promise<void>((resolve) => server?.close(() => resolve()));
-});
-
-beforeEach(() => {
-  received = [];
-});
 
 describe('in Node', () => {
   /** Node's fetch keeps no cookie jar, so what matters is what the SDK asks of fetch and what it adds itself. */
@@ -88,7 +95,7 @@ describe('in Node', () => {
     };
   }
 
-  it('token mode: Authorization: Bearer, credentials omitted, the app headers kept, on procedures and /audio alike', async () => {
+  credentialsTest('token mode: Authorization: Bearer, credentials omitted, the app headers kept, on procedures and /audio alike', async ({ apiUrl, received }) => {
     const modes: RequestCredentials[] = [];
     const client = createPlyrClient({ baseUrl: apiUrl, token: 'plyr_dev_abc', headers: { 'x-app': 'demo' }, fetch: recordingFetch(modes) });
     await expect(client.auth.me.query()).resolves.toEqual(user);
@@ -100,7 +107,7 @@ describe('in Node', () => {
     ]);
   });
 
-  it('browser mode: credentials included, no Authorization; headers may be computed per request', async () => {
+  credentialsTest('browser mode: credentials included, no Authorization; headers may be computed per request', async ({ apiUrl, received }) => {
     const modes: RequestCredentials[] = [];
     let n = 0;
     const client = createPlyrClient({ baseUrl: `${apiUrl}/`, headers: () => ({ 'x-app': `call-${++n}` }), fetch: recordingFetch(modes) });
@@ -113,14 +120,14 @@ describe('in Node', () => {
     ]);
   });
 
-  it('refuses a base URL that is not absolute http(s), an empty token and a non-positive timeout', () => {
+  credentialsTest('refuses a base URL that is not absolute http(s), an empty token and a non-positive timeout', ({ apiUrl }) => {
     expect(() => createPlyrClient({ baseUrl: 'api.plyr.fm' })).toThrow(/absolute URL/);
     expect(() => createPlyrClient({ baseUrl: 'ftp://api.plyr.fm' })).toThrow(/http\(s\)/);
     expect(() => createPlyrClient({ baseUrl: apiUrl, token: ' ' })).toThrow(/token is empty/);
     expect(() => createPlyrClient({ baseUrl: apiUrl, timeoutMs: 0 })).toThrow(/timeoutMs/);
   });
 
-  it('gives up on an API call after timeoutMs', async () => {
+  credentialsTest('gives up on an API call after timeoutMs', async () => {
     const silent = createServer(() => undefined);
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     try {
@@ -137,22 +144,8 @@ describe('in Node', () => {
 });
 
 describe('in Chromium, from another origin of the same site (as plyr.fm calls api.plyr.fm)', () => {
-  let sdk: SdkPage;
-
-  beforeAll(async () => {
-    sdk = await openSdkPage();
-    // The session cookie the API would have set on its own host (cookies are per host, not per port).
-    await sdk.page.context().addCookies([
-      { name: 'session_id', value: 'browser-session', domain: 'localhost', path: '/', httpOnly: true, sameSite: 'Lax' },
-    ]);
-  });
-
-  afterAll(async () => {
-    await sdk?.close();
-  });
-
-  it('browser mode sends the session cookie and no Authorization', async () => {
-    const result = await sdk.page.evaluate(async (baseUrl) => {
+  credentialsTest('browser mode sends the session cookie and no Authorization', async ({ apiUrl, received, page }) => {
+    const result = await page.evaluate(async (baseUrl) => {
       const client = window.plyr.createPlyrClient({ baseUrl });
       return { me: await client.auth.me.query(), audio: await client.preflightAudio('c'.repeat(32)) };
     }, apiUrl);
@@ -163,8 +156,8 @@ describe('in Chromium, from another origin of the same site (as plyr.fm calls ap
     ]);
   });
 
-  it('token mode sends the bearer token and never the cookie, even though the browser holds one', async () => {
-    const result = await sdk.page.evaluate(async (baseUrl) => {
+  credentialsTest('token mode sends the bearer token and never the cookie, even though the browser holds one', async ({ apiUrl, received, page }) => {
+    const result = await page.evaluate(async (baseUrl) => {
       const client = window.plyr.createPlyrClient({ baseUrl, token: 'plyr_dev_browser' });
       await client.auth.logout.mutate();
       return { me: await client.auth.me.query(), audio: await client.preflightAudio('d'.repeat(32)) };

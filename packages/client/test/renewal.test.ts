@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { createPlyrClient } from '../src/index.js';
-import { mp3Bytes, sameBytes, startLiveApi, type LiveApi } from './support/live-api.js';
+import { mp3Bytes, sameBytes, withLiveApi } from './support/live-api.js';
 
 /**
  * Presigned download URLs live PRESIGNED_URL_TTL_SECONDS (60 s here, and the storage checks expiry).
@@ -11,31 +11,30 @@ import { mp3Bytes, sameBytes, startLiveApi, type LiveApi } from './support/live-
 const TTL_SECONDS = 60;
 const READING_FIRST_TRACK_MS = 55_000;
 
-let live: LiveApi;
 const first = mp3Bytes(8 * 1024);
 const second = mp3Bytes(12 * 1024);
 
-beforeAll(async () => {
-  live = await startLiveApi({ PRESIGNED_URL_TTL_SECONDS: String(TTL_SECONDS) });
-  for (const [title, bytes] of [['First', first], ['Second', second]] as const) {
-    const track = await live.artist.client.uploadTrack(new Blob([bytes]), { title, filename: `${title}.mp3` });
-    await live.listener.client.tracks.like.mutate({ id: track.id });
-  }
-});
-
-afterAll(async () => {
-  await live?.close();
-});
+// The listener has liked both tracks before the test reads them.
+const renewalTest = withLiveApi({ PRESIGNED_URL_TTL_SECONDS: String(TTL_SECONDS) }).extend(
+  'liked',
+  { scope: 'file', auto: true },
+  async ({ artist, listener }) => {
+    for (const [title, bytes] of [['First', first], ['Second', second]] as const) {
+      const track = await artist.client.uploadTrack(new Blob([bytes]), { title, filename: `${title}.mp3` });
+      await listener.client.tracks.like.mutate({ id: track.id });
+    }
+  },
+);
 
 describe('downloadLikedTracks with short-lived URLs', () => {
-  it('a slow reader still gets every track: a fresh URL is used as given, one near expiry is renewed through downloads.track', async () => {
+  renewalTest('a slow reader still gets every track: a fresh URL is used as given, one near expiry is renewed through downloads.track', async ({ app, listener }) => {
     const calls: string[] = [];
     let clock = Date.now();
     const client = createPlyrClient({
-      baseUrl: live.app.url,
-      token: live.listener.token,
+      baseUrl: app.url,
+      token: listener.token,
       fetch: (url, init) => {
-        if (url.startsWith(`${live.app.url}/trpc/`)) {
+        if (url.startsWith(`${app.url}/trpc/`)) {
           const { pathname, searchParams } = new URL(url);
           calls.push(`${pathname.slice('/trpc/'.length)}${searchParams.has('input') ? ` ${searchParams.get('input')}` : ''}`);
         }

@@ -4,14 +4,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'vite';
-import { chromium, type Browser, type Page } from 'playwright-core';
-
-/** Debian's Chromium, installed by `.ci/run` (the same one the web app's tests use); nothing is downloaded. */
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-quic'];
+import type { Browser, Page } from 'playwright-core';
+import { liveTest } from './live-api.js';
 
 /** The built SDK (`dist/`, what npm ships) bundled with its dependencies into one browser module. */
-async function bundleSdk(): Promise<string> {
+async function buildSdkBundle(): Promise<string> {
   const outDir = await mkdtemp(join(tmpdir(), 'plyr-sdk-browser-'));
   try {
     await build({
@@ -29,19 +26,28 @@ async function bundleSdk(): Promise<string> {
   }
 }
 
+// `dist/` does not change during a run: the worker's files share one bundle.
+let bundle: Promise<string> | undefined;
+function bundleSdk(): Promise<string> {
+  bundle ??= buildSdkBundle().catch((err: unknown) => {
+    bundle = undefined;
+    throw err;
+  });
+  return bundle;
+}
+
 export interface SdkPage {
   /** `http://localhost:<port>`: the page's origin (same site as an API on another localhost port). */
   origin: string;
   page: Page;
-  browser: Browser;
   close(): Promise<void>;
 }
 
 /**
- * Chromium on a page that has loaded the SDK as `window.plyr` (the module's exports), served from its
- * own origin, so calls to the API are cross-origin as they are from plyr.fm.
+ * A page in a fresh context of `browser` that has loaded the SDK as `window.plyr` (the module's
+ * exports), served from its own origin, so calls to the API are cross-origin as they are from plyr.fm.
  */
-export async function openSdkPage(): Promise<SdkPage> {
+async function openSdkPage(browser: Browser): Promise<SdkPage> {
   const sdk = await bundleSdk();
   const html = `<!doctype html><meta charset="utf-8"><title>sdk</title>
 <script type="module">import * as plyr from '/sdk.js'; window.plyr = plyr; document.title = 'ready';</script>`;
@@ -54,7 +60,6 @@ export async function openSdkPage(): Promise<SdkPage> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://localhost:${(server.address() as AddressInfo).port}`;
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 30_000 });
   const context = await browser.newContext();
   context.setDefaultTimeout(15_000);
   const page = await context.newPage();
@@ -63,10 +68,21 @@ export async function openSdkPage(): Promise<SdkPage> {
   return {
     origin,
     page,
-    browser,
     async close() {
-      await browser.close();
+      await context.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
+
+/**
+ * The live API with `sdk`: the SDK page, in its own browser context of the worker's Chromium, for
+ * the file. The API allows the page's origin (CORS_ORIGINS) when a test starts it.
+ */
+export const sdkTest = liveTest
+  .extend('sdk', { scope: 'file' }, async ({ browser }, { onCleanup }) => {
+    const sdk = await openSdkPage(browser);
+    onCleanup(() => sdk.close());
+    return sdk;
+  })
+  .extend('appEnv', { scope: 'file' }, async ({ sdk }) => ({ CORS_ORIGINS: sdk.origin }));

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { startFakeAtprotofans, type FakeAtprotofans } from '@plyr/testing';
-import { startTestApp, type TestApp } from '@plyr/server/testing';
-import { startLocalAtprotoNetwork, type LocalAtprotoNetwork } from '@plyr/testing/atproto/network';
-import { loginAs } from '@plyr/testing/atproto/login';
+import { withStack } from '@plyr/server/testing';
+import type { TestAccount } from '@plyr/testing/atproto/network';
 import { createPlyrClient, type PlyrClient } from '../../src/index.js';
 
 /** A signed-in user of the live API, as the SDK sees them: a cookie session and a developer token. */
@@ -19,50 +17,27 @@ export interface LiveUser {
   client: PlyrClient;
 }
 
-export interface LiveApi {
-  app: TestApp;
-  fans: FakeAtprotofans;
-  network: LocalAtprotoNetwork;
-  /** `artist` publishes; `fan` supports the artist on atprotofans; `listener` does not. */
-  artist: LiveUser;
-  fan: LiveUser;
-  listener: LiveUser;
-  /** No credentials at all. */
-  anonymous: PlyrClient;
-  close(): Promise<void>;
+/**
+ * The shared test stack (`@plyr/server/testing`) with the SDK's signed-in users as file fixtures,
+ * each signed in only when a test asks for it: `artist` publishes, `fan` supports the artist on
+ * atprotofans (the stack's `supporter`), `listener` does not; `anonymous` has no credentials.
+ */
+export function withLiveApi(env: Record<string, string> = {}) {
+  return withStack(env)
+    .extend('signInUser', { scope: 'file' }, async ({ app, signIn }) => async (account: TestAccount, name: string): Promise<LiveUser> => {
+      const login = await signIn(account);
+      const session = createPlyrClient({ baseUrl: app.url, headers: login.headers });
+      const { token } = await session.auth.developerTokens.create.mutate({ name: `${name} script` });
+      return { did: login.did, handle: login.handle, sessionCookie: login.sessionToken, session, token, client: createPlyrClient({ baseUrl: app.url, token }) };
+    })
+    .extend('artist', { scope: 'file' }, async ({ accounts, signInUser }) => signInUser(accounts.artist, 'artist'))
+    .extend('fan', { scope: 'file' }, async ({ accounts, signInUser }) => signInUser(accounts.supporter, 'fan'))
+    .extend('listener', { scope: 'file' }, async ({ accounts, signInUser }) => signInUser(accounts.listener, 'listener'))
+    .extend('anonymous', { scope: 'file' }, async ({ app }) => createPlyrClient({ baseUrl: app.url }));
 }
 
-/** The real API (Postgres, Redis, S3-compatible storage, a local PDS) with three signed-in users. */
-export async function startLiveApi(env: Record<string, string> = {}): Promise<LiveApi> {
-  const network = await startLocalAtprotoNetwork();
-  const fans = await startFakeAtprotofans();
-  const app = await startTestApp({ ...network.env, ATPROTOFANS_URL: fans.url, RATE_LIMIT_ENABLED: 'false', ...env });
-  const signIn = async (name: string): Promise<LiveUser> => {
-    const account = await network.createAccount(name);
-    const login = await loginAs(app, account.handle, account.password);
-    const session = createPlyrClient({ baseUrl: app.url, headers: login.headers });
-    const { token } = await session.auth.developerTokens.create.mutate({ name: `${name} script` });
-    return { did: login.did, handle: login.handle, sessionCookie: login.sessionToken, session, token, client: createPlyrClient({ baseUrl: app.url, token }) };
-  };
-  const artist = await signIn('artist');
-  const fan = await signIn('fan');
-  const listener = await signIn('listener');
-  fans.setSupporters([[fan.did, artist.did]]);
-  return {
-    app,
-    fans,
-    network,
-    artist,
-    fan,
-    listener,
-    anonymous: createPlyrClient({ baseUrl: app.url }),
-    async close() {
-      await app.close();
-      await fans.close();
-      await network.close();
-    },
-  };
-}
+/** The live API with the test defaults. */
+export const liveTest = withLiveApi();
 
 /** Bytes the API accepts as MP3 (it sniffs the frame header), the rest random so copies are checkable. */
 export function mp3Bytes(size: number): Uint8Array<ArrayBuffer> {
