@@ -37,7 +37,7 @@ module.exports = {
       from: { path: '^(packages/(?!core/)[^/]+|apps/[^/]+)/' },
       to: {
         path: '^packages/core/src/',
-        pathNot: '^packages/core/src/(index|access|gate|metrics|playback|unavailable|(auth|cache|downloads|jobs|likes|reconcile|storage|supporters|tracks)/index)\\.ts$',
+        pathNot: '^packages/core/src/(index|access|did|gate|metrics|playback|unavailable|supporters/sources|(auth|cache|downloads|jobs|likes|reconcile|storage|supporters|tracks)/index)\\.ts$',
       },
     },
     {

@@ -1,6 +1,8 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { isDid, SUPPORTER_SOURCE_NAMES, type SupporterSourceName } from '@plyr/core/supporters';
+// Leaf entry points: the environment is checked before anything heavy loads (see main.ts).
+import { isDid } from '@plyr/core/did';
+import { SUPPORTER_SOURCE_NAMES, type SupporterSourceName } from '@plyr/core/supporter-sources';
 
 /** The only reader of process.env: every variable of SPEC.md, validated once at start. */
 

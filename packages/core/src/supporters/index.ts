@@ -1,7 +1,6 @@
 export {
   createSupporterService,
   InvalidDidError,
-  isDid,
   type AttestedOptions,
   type SupportAnswer,
   type SupportOutcome,
@@ -10,3 +9,4 @@ export {
 } from './service.js';
 export { AtprotofansError, type AtprotofansFailure } from './client.js';
 export { SUPPORTER_SOURCE_NAMES, type SupporterSourceName } from './sources.js';
+export { isDid } from '../did.js';

@@ -1,4 +1,4 @@
-import { isAtprotoDid } from '@atproto/did';
+import { isDid } from '../did.js';
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { createAtprotofansSource } from './atprotofans-source.js';
@@ -82,14 +82,6 @@ export class InvalidDidError extends Error {
   constructor(readonly value: string) {
     super(`not a did:plc or did:web: ${JSON.stringify(value.slice(0, 100))}`);
   }
-}
-
-// The atproto DID spec caps a DID at 2 KB.
-const MAX_DID_LENGTH = 2048;
-
-/** Strict atproto DID syntax: did:plc, or did:web on a bare hostname (a port only for localhost). */
-export function isDid(value: string): boolean {
-  return value.length <= MAX_DID_LENGTH && isAtprotoDid(value);
 }
 
 function assertDid(value: string): void {
