@@ -1,22 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import type { Track } from '@plyr/client';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { wavTone } from '@plyr/testing/wav';
 import { openContext, screenshot } from './support/browser.js';
-import { startBrowserStack, type BrowserStack } from './support/stack.js';
+import { webTest } from './support/stack.js';
 
-let stack: BrowserStack;
-let gatedTrack: Track;
-let publicTrack: Track;
-
-beforeAll(async () => {
-  stack = await startBrowserStack();
-  const artist = await stack.sdkFor(stack.accounts.artist);
-  publicTrack = await artist.uploadTrack(new Blob([wavTone(1)]), { title: 'Morning', supportGate: null, filename: 'morning.wav' });
-  gatedTrack = await artist.uploadTrack(new Blob([wavTone(1)]), { title: 'Night', supportGate: { type: 'any' }, filename: 'night.wav' });
+// A public and a gated track by the artist, uploaded once for the file.
+const libraryTest = webTest.extend('tracks', { scope: 'file' }, async ({ accounts, sdkFor }) => {
+  const artist = await sdkFor(accounts.artist);
+  const publicTrack = await artist.uploadTrack(new Blob([wavTone(1)]), { title: 'Morning', supportGate: null, filename: 'morning.wav' });
+  const gatedTrack = await artist.uploadTrack(new Blob([wavTone(1)]), { title: 'Night', supportGate: { type: 'any' }, filename: 'night.wav' });
+  return { publicTrack, gatedTrack };
 });
-afterAll(() => stack?.close());
 
 const rowTitled = (page: Page, title: string) =>
   page.locator('#tracks li').filter({ has: page.locator('.title', { hasText: title }) });
@@ -30,9 +26,9 @@ async function enableAutoDownload(page: Page): Promise<void> {
 }
 
 describe('uploading and gating from the page', () => {
-  it('shows upload progress, lists the track, and a gate toggle puts the lock in front of a non-supporter', async () => {
-    const artist = await openContext(stack.browser);
-    await stack.signIn(artist.page, stack.accounts.artist);
+  libraryTest('shows upload progress, lists the track, and a gate toggle puts the lock in front of a non-supporter', async ({ browser, accounts, signInPage }) => {
+    const artist = await openContext(browser);
+    await signInPage(artist.page, accounts.artist);
 
     // Throttled upload so that the bar is seen between empty and full.
     const cdp = await artist.context.newCDPSession(artist.page);
@@ -67,8 +63,8 @@ describe('uploading and gating from the page', () => {
     await screenshot(artist.page, 'upload-done');
 
     // A listener who supports no one sees it unlocked, then locked once the artist gates it.
-    const listener = await openContext(stack.browser);
-    await stack.signIn(listener.page, stack.accounts.listener);
+    const listener = await openContext(browser);
+    await signInPage(listener.page, accounts.listener);
     expect(await rowTitled(listener.page, 'Sunrise Demo').getAttribute('data-gated')).toBe('false');
 
     await rowTitled(artist.page, 'Sunrise Demo').getByLabel('Supporters only').check();
@@ -86,9 +82,9 @@ describe('uploading and gating from the page', () => {
 });
 
 describe('auto-download of liked tracks', () => {
-  it('never asks for the audio of a gated track the viewer cannot play', async () => {
-    const { page, context, requests } = await openContext(stack.browser);
-    await stack.signIn(page, stack.accounts.listener);
+  libraryTest('never asks for the audio of a gated track the viewer cannot play', async ({ browser, accounts, signInPage, storageOrigin, tracks: { publicTrack, gatedTrack } }) => {
+    const { page, context, requests } = await openContext(browser);
+    await signInPage(page, accounts.listener);
     await enableAutoDownload(page);
     let downloads = 0;
     page.on('download', () => (downloads += 1));
@@ -101,7 +97,7 @@ describe('auto-download of liked tracks', () => {
       (r) =>
         r.url().includes(gatedTrack.fileId) ||
         r.url().includes('downloads.track') ||
-        r.url().startsWith(stack.storageOrigin),
+        r.url().startsWith(storageOrigin),
     );
     expect(forItsAudio.map((r) => `${r.method()} ${r.url()}`)).toEqual([]);
     expect(downloads).toBe(0);
@@ -116,9 +112,9 @@ describe('auto-download of liked tracks', () => {
     await context.close();
   });
 
-  it('downloads a liked gated track for a supporter', async () => {
-    const { page, context } = await openContext(stack.browser);
-    await stack.signIn(page, stack.accounts.supporter);
+  libraryTest('downloads a liked gated track for a supporter', async ({ browser, accounts, signInPage, tracks: { gatedTrack } }) => {
+    const { page, context } = await openContext(browser);
+    await signInPage(page, accounts.supporter);
     await enableAutoDownload(page);
 
     const download = page.waitForEvent('download');

@@ -1,28 +1,26 @@
 import type { Track } from '@plyr/client';
 import type { Page, Request } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { wavTone } from '@plyr/testing/wav';
 import { openContext, screenshot } from './support/browser.js';
-import { startBrowserStack, type BrowserStack } from './support/stack.js';
-import { serveForeignPage, type ServedPage } from './support/web-page.js';
+import { webTest } from './support/stack.js';
+import { serveForeignPage } from './support/web-page.js';
 
-let stack: BrowserStack;
-let foreign: ServedPage;
-let publicTrack: Track;
-let gatedTrack: Track;
-
-beforeAll(async () => {
-  stack = await startBrowserStack();
-  foreign = await serveForeignPage();
-  const artist = await stack.sdkFor(stack.accounts.artist);
-  const audio = wavTone(2);
-  publicTrack = await artist.uploadTrack(new Blob([audio]), { title: 'Open Air', supportGate: null, filename: 'open-air.wav' });
-  gatedTrack = await artist.uploadTrack(new Blob([audio]), { title: 'Backstage', supportGate: { type: 'any' }, filename: 'backstage.wav' });
-});
-afterAll(async () => {
-  await foreign?.close();
-  await stack?.close();
-});
+const playbackTest = webTest
+  // A public and a gated track by the artist, uploaded once for the file.
+  .extend('tracks', { scope: 'file' }, async ({ accounts, sdkFor }) => {
+    const artist = await sdkFor(accounts.artist);
+    const audio = wavTone(2);
+    const publicTrack = await artist.uploadTrack(new Blob([audio]), { title: 'Open Air', supportGate: null, filename: 'open-air.wav' });
+    const gatedTrack = await artist.uploadTrack(new Blob([audio]), { title: 'Backstage', supportGate: { type: 'any' }, filename: 'backstage.wav' });
+    return { publicTrack, gatedTrack };
+  })
+  // eslint-disable-next-line no-empty-pattern
+  .extend('foreign', { scope: 'file' }, async ({}, { onCleanup }) => {
+    const foreign = await serveForeignPage();
+    onCleanup(() => foreign.close());
+    return foreign;
+  });
 
 const row = (page: Page, track: Track) => page.locator(`#tracks li[data-track-id="${track.id}"]`);
 const isMedia = (r: Request) => r.resourceType() === 'media';
@@ -42,9 +40,9 @@ function audioCanPlay(page: Page, selector: string): Promise<void> {
 }
 
 describe('gated playback in Chromium', () => {
-  it('shows a non-supporter the lock and the supporter message, and loads no audio', async () => {
-    const { page, context, requests } = await openContext(stack.browser);
-    await stack.signIn(page, stack.accounts.listener);
+  playbackTest('shows a non-supporter the lock and the supporter message, and loads no audio', async ({ browser, accounts, signInPage, storageOrigin, tracks: { publicTrack, gatedTrack } }) => {
+    const { page, context, requests } = await openContext(browser);
+    await signInPage(page, accounts.listener);
 
     expect(await row(page, gatedTrack).getAttribute('data-gated')).toBe('true');
     expect(await row(page, gatedTrack).locator('.lock').getAttribute('aria-label')).toBe('Locked: supporters only');
@@ -57,14 +55,14 @@ describe('gated playback in Chromium', () => {
     await screenshot(page, 'gated-non-supporter');
 
     expect(requests.filter(isMedia)).toEqual([]);
-    expect(requests.filter((r) => r.url().startsWith(stack.storageOrigin))).toEqual([]);
+    expect(requests.filter((r) => r.url().startsWith(storageOrigin))).toEqual([]);
     expect(await page.locator('#player').evaluate((a: HTMLAudioElement) => a.currentSrc)).toBe('');
     await context.close();
   });
 
-  it('plays the gated track for a supporter: <audio> follows the 307 to a presigned URL and reaches canplay', async () => {
-    const { page, context, requests } = await openContext(stack.browser);
-    await stack.signIn(page, stack.accounts.supporter);
+  playbackTest('plays the gated track for a supporter: <audio> follows the 307 to a presigned URL and reaches canplay', async ({ app, browser, accounts, signInPage, tracks: { gatedTrack } }) => {
+    const { page, context, requests } = await openContext(browser);
+    await signInPage(page, accounts.supporter);
     expect(await row(page, gatedTrack).getAttribute('data-gated')).toBe('false');
 
     await row(page, gatedTrack).getByRole('button', { name: /^Play/ }).click();
@@ -74,7 +72,7 @@ describe('gated playback in Chromium', () => {
 
     // The media request went to /audio on the API, was redirected, and the storage served signed bytes.
     const media = requests.filter(isMedia);
-    const fromApi = media.find((r) => r.url() === `${stack.api.url}/audio/${gatedTrack.fileId}`);
+    const fromApi = media.find((r) => r.url() === `${app.url}/audio/${gatedTrack.fileId}`);
     expect((await fromApi?.response())?.status()).toBe(307);
     const signed = media.find((r) => r.redirectedFrom() === fromApi);
     expect(signed?.url()).toContain('X-Amz-Signature=');
@@ -84,12 +82,12 @@ describe('gated playback in Chromium', () => {
 });
 
 describe('early access in Chromium', () => {
-  it('shows a non-supporter "public on …" and the lock, then opens the track at publicAt without a reload', async () => {
-    const artist = await stack.sdkFor(stack.accounts.artist);
+  playbackTest('shows a non-supporter "public on …" and the lock, then opens the track at publicAt without a reload', async ({ browser, accounts, signInPage, sdkFor }) => {
+    const artist = await sdkFor(accounts.artist);
     const publicAt = new Date(Date.now() + 8_000).toISOString();
     const early = await artist.uploadTrack(new Blob([wavTone(2)]), { title: 'Soon Open', supportGate: { type: 'any', publicAt }, filename: 'soon-open.wav' });
-    const { page, context, requests } = await openContext(stack.browser);
-    await stack.signIn(page, stack.accounts.listener);
+    const { page, context, requests } = await openContext(browser);
+    await signInPage(page, accounts.listener);
     const lists = () => requests.filter((r) => r.url().includes('tracks.list')).length;
     const listsBefore = lists();
     expect(listsBefore).toBeGreaterThan(0);
@@ -115,14 +113,14 @@ describe('early access in Chromium', () => {
 });
 
 describe('public audio on another website', () => {
-  it('plays in an <audio> element on another origin, whose credentialed fetch to the API is blocked by CORS', async () => {
-    const { page, context, requests } = await openContext(stack.browser);
+  playbackTest('plays in an <audio> element on another origin, whose credentialed fetch to the API is blocked by CORS', async ({ app, browser, accounts, signInPage, storageOrigin, tracks: { publicTrack }, foreign }) => {
+    const { page, context, requests } = await openContext(browser);
     // Signed in on the plyr page first, so the browser holds a session cookie for the API.
-    await stack.signIn(page, stack.accounts.listener);
+    await signInPage(page, accounts.listener);
     const plyrPageMe = await page.evaluate(async (api) => {
       const res = await fetch(`${api}/trpc/auth.me`, { credentials: 'include' });
       return res.status;
-    }, stack.api.url);
+    }, app.url);
     expect(plyrPageMe).toBe(200);
 
     const elsewhere = await context.newPage();
@@ -130,13 +128,13 @@ describe('public audio on another website', () => {
     await elsewhere.evaluate((src) => {
       const audio = Object.assign(document.createElement('audio'), { id: 'embedded', controls: true, src });
       document.body.append(audio);
-    }, `${stack.api.url}/audio/${publicTrack.fileId}`);
+    }, `${app.url}/audio/${publicTrack.fileId}`);
     await audioCanPlay(elsewhere, '#embedded');
     await screenshot(elsewhere, 'public-audio-other-origin');
-    const fromApi = requests.find((r) => isMedia(r) && r.url() === `${stack.api.url}/audio/${publicTrack.fileId}`);
+    const fromApi = requests.find((r) => isMedia(r) && r.url() === `${app.url}/audio/${publicTrack.fileId}`);
     expect((await fromApi?.response())?.status()).toBe(307);
     const fromStorage = requests.find((r) => r.redirectedFrom() === fromApi);
-    expect(fromStorage?.url().startsWith(stack.storageOrigin)).toBe(true);
+    expect(fromStorage?.url().startsWith(storageOrigin)).toBe(true);
 
     const meFromElsewhere = await elsewhere.evaluate(async (api) => {
       try {
@@ -145,7 +143,7 @@ describe('public audio on another website', () => {
       } catch (err) {
         return `blocked: ${(err as Error).name}`;
       }
-    }, stack.api.url);
+    }, app.url);
     expect(meFromElsewhere).toBe('blocked: TypeError');
     await context.close();
   });

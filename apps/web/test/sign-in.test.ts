@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { openContext, screenshot } from './support/browser.js';
-import { openPage, startBrowserStack, type BrowserStack } from './support/stack.js';
-
-let stack: BrowserStack;
-beforeAll(async () => {
-  stack = await startBrowserStack();
-});
-afterAll(() => stack?.close());
+import { openPage, webTest } from './support/stack.js';
 
 describe('signing in with a handle, in Chromium', () => {
-  it('goes through the real PDS sign-in page, leaves an HttpOnly session cookie that survives a reload, and signs out', async () => {
-    const { artist } = stack.accounts;
-    const { context, page } = await openContext(stack.browser);
-    await openPage(page, stack.web.url);
+  webTest('goes through the real PDS sign-in page, leaves an HttpOnly session cookie that survives a reload, and signs out', async ({ app, network, web, browser, accounts }) => {
+    const { artist } = accounts;
+    const { context, page } = await openContext(browser);
+    await openPage(page, web.url);
     await page.locator('#sign-in').waitFor({ state: 'visible' });
     await screenshot(page, 'signed-out');
 
@@ -20,7 +14,7 @@ describe('signing in with a handle, in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
 
     // The PDS's own page (another origin): the handle arrives as the login hint, the password is typed.
-    await page.waitForURL((url) => url.origin === new URL(stack.network.pdsUrl).origin);
+    await page.waitForURL((url) => url.origin === new URL(network.pdsUrl).origin);
     const username = page.getByLabel('Username or Email');
     if (await username.isEditable()) await username.fill(artist.handle);
     expect(await username.inputValue()).toBe(artist.handle);
@@ -30,14 +24,14 @@ describe('signing in with a handle, in Chromium', () => {
     await page.getByRole('button', { name: 'Authorize' }).click();
 
     // Back on the page via /auth/callback → /?exchange_token=…, exchanged for the cookie.
-    await page.waitForURL((url) => url.origin === stack.web.url);
+    await page.waitForURL((url) => url.origin === web.url);
     await page.locator('#viewer-handle', { hasText: `@${artist.handle}` }).waitFor();
     expect(new URL(page.url()).search).toBe('');
     await page.locator('body[data-ready="true"]').waitFor();
     expect(await page.locator('#notice').textContent()).toBe('');
     await screenshot(page, 'signed-in');
 
-    const cookies = await context.cookies(stack.api.url);
+    const cookies = await context.cookies(app.url);
     const session = cookies.find((c) => c.name === 'session_id');
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/', secure: false });
     const scriptVisible = await page.evaluate(() => document.cookie);
@@ -50,7 +44,7 @@ describe('signing in with a handle, in Chromium', () => {
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.locator('#sign-in').waitFor({ state: 'visible' });
-    expect((await context.cookies(stack.api.url)).map((c) => c.name)).not.toContain('session_id');
+    expect((await context.cookies(app.url)).map((c) => c.name)).not.toContain('session_id');
     await context.close();
   });
 });

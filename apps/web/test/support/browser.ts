@@ -1,26 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
-
-/** Debian's Chromium, installed by `.ci/run`; nothing is downloaded at run time. */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
+import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 
 export const SCREENSHOT_DIR = join(import.meta.dirname, '..', '..', 'test-results');
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 30_000 });
-}
 
 /** A fresh browser profile (own cookies) whose every request is recorded, for "no request was made" checks. */
 export interface RecordedContext {
