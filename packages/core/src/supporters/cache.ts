@@ -53,8 +53,18 @@ class RedisUnavailableError extends Error {
   override readonly name = 'RedisUnavailableError';
 }
 
-export function createMemorySupportCache(ttlMs: number): SupportCache {
-  const entries = new LRUCache<string, CachedAnswer>({ max: MEMORY_CACHE_MAX_ENTRIES, ttl: ttlMs });
+/** A monotonic millisecond clock, as `performance` is. */
+export interface Clock {
+  now(): number;
+}
+
+export function createMemorySupportCache(ttlMs: number, clock?: Clock): SupportCache {
+  // A given clock is read on every lookup (no 1 ms memo), so an entry expires the moment it says so.
+  const entries = new LRUCache<string, CachedAnswer>({
+    max: MEMORY_CACHE_MAX_ENTRIES,
+    ttl: ttlMs,
+    ...(clock ? { perf: clock, ttlResolution: 0 } : {}),
+  });
   return {
     async getMany(keys) {
       return keys.map((key) => entries.get(key));

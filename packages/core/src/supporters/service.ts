@@ -11,6 +11,7 @@ import {
   NEAR_TIER_TTL_MS,
   supporterCacheKey,
   type CachedAnswer,
+  type Clock,
   type SupportCache,
   type SupportCacheTier,
   type TierLookup,
@@ -59,6 +60,8 @@ export interface SupporterServiceOptions {
   fetch?: typeof fetch;
   /** Counts lookups by source and outcome, upstream time, and cache hits. */
   metrics?: Metrics;
+  /** Times the in-process tier's entries (default `performance`); Redis keeps its own time. */
+  clock?: Clock;
 }
 
 export interface SupporterService {
@@ -115,9 +118,9 @@ export function createSupporterService(options: SupporterServiceOptions): Suppor
   // With Redis: memory (≤ 1 s per entry) in front of the shared answers; without: memory alone, full TTL.
   const nearTtlMs = Math.min(ttlMs, options.memoryTierTtlMs ?? NEAR_TIER_TTL_MS);
   const cache = !options.redis
-    ? counted(createMemorySupportCache(ttlMs), 'memory', countLookup)
+    ? counted(createMemorySupportCache(ttlMs, options.clock), 'memory', countLookup)
     : nearTtlMs > 0
-      ? createTieredSupportCache(createMemorySupportCache(nearTtlMs), createRedisSupportCache(options.redis, ttlMs, logger), countLookup)
+      ? createTieredSupportCache(createMemorySupportCache(nearTtlMs, options.clock), createRedisSupportCache(options.redis, ttlMs, logger), countLookup)
       : counted(createRedisSupportCache(options.redis, ttlMs, logger), 'redis', countLookup);
   const inFlight = new Map<string, Promise<SupportAnswer>>();
 

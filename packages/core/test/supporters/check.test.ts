@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -11,6 +10,7 @@ import {
   isDid,
   type SupporterServiceOptions,
 } from '../../src/supporters/index.js';
+import { supporterCacheKey } from '../../src/supporters/cache.js';
 
 const fan = didForTest('fan');
 const stranger = didForTest('stranger');
@@ -41,6 +41,12 @@ function service(overrides: Partial<SupporterServiceOptions> = {}) {
   return createSupporterService({ atprotofansUrl: fake.url, redis, cacheTtlSeconds: 60, ...overrides });
 }
 
+/** The in-process tier's clock, moved by the test (lru-cache reads a start of 0 as "no TTL", hence 1000). */
+function testClock() {
+  let now = 1_000;
+  return { now: () => now, advance: (ms: number) => void (now += ms) };
+}
+
 /** A logger whose JSON lines the test can read. */
 function capturedLogger() {
   const lines: Array<{ level: number; msg: string }> = [];
@@ -66,7 +72,8 @@ describe('answers', () => {
   });
 
   it('serves yes and no from the cache for the TTL, then asks again', async () => {
-    const supporters = service({ cacheTtlSeconds: 0.5 });
+    const clock = testClock();
+    const supporters = service({ cacheTtlSeconds: 0.5, clock });
     expect(await supporters.check(fan, artist)).toBe('supporter');
     expect(await supporters.check(stranger, artist)).toBe('not_supporter');
     fake.setSupporters([[stranger, artist]]);
@@ -75,7 +82,13 @@ describe('answers', () => {
     expect(await supporters.check(stranger, artist)).toBe('not_supporter');
     expect(fake.requests).toBe(2);
 
-    await sleep(650);
+    // Redis expires its copies on its own clock; the in-process tier keeps its own until the TTL has passed on the service's.
+    const keys = [supporterCacheKey(fan, artist), supporterCacheKey(stranger, artist)];
+    await expect.poll(() => redis.exists(...keys), { timeout: 10_000, interval: 20 }).toBe(0);
+    clock.advance(499);
+    expect(await supporters.check(fan, artist)).toBe('supporter');
+    expect(fake.requests).toBe(2);
+    clock.advance(2);
     expect(await supporters.check(fan, artist)).toBe('not_supporter');
     expect(await supporters.check(stranger, artist)).toBe('supporter');
     expect(fake.requests).toBe(4);
@@ -101,13 +114,17 @@ describe('answers', () => {
   });
 
   it('caches in process when there is no Redis', async () => {
-    const supporters = service({ redis: null, cacheTtlSeconds: 0.5 });
+    const clock = testClock();
+    const supporters = service({ redis: null, cacheTtlSeconds: 0.5, clock });
     expect(await supporters.check(fan, artist)).toBe('supporter');
     fake.removeSupporter(fan, artist);
     expect(await supporters.check(fan, artist)).toBe('supporter');
     expect(fake.requests).toBe(1);
     expect(await redis.keys('*')).toEqual([]);
-    await sleep(650);
+    clock.advance(499);
+    expect(await supporters.check(fan, artist)).toBe('supporter');
+    expect(fake.requests).toBe(1);
+    clock.advance(2);
     expect(await supporters.check(fan, artist)).toBe('not_supporter');
     expect(fake.requests).toBe(2);
   });
