@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { NodeSavedSession, NodeSavedState } from '@atproto/oauth-client-node';
 import { createDb, type DbHandle } from '@plyr/db';
 import { createTestDatabase } from '@plyr/testing';
@@ -100,12 +99,22 @@ describe('OAuth state store', () => {
   });
 
   it('reads an expired state as absent and sweeps it on the next write', async () => {
-    const store = new PostgresStateStore(handle.db, key, 50);
-    await store.set('state-old', savedState);
-    await sleep(80);
-    expect(await store.get('state-old')).toBeUndefined();
-    expect(await isPendingState(handle.db, 'state-old')).toBe(false);
-    await store.set('state-new', savedState);
-    expect((await handle.sql`SELECT key FROM oauth_states`).map((r) => r.key)).toEqual(['state-new']);
+    // Expiry is decided on this process's clock (Date), so the test moves that clock, not the timers.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const store = new PostgresStateStore(handle.db, key);
+      const written = Date.now();
+      await store.set('state-old', savedState);
+      vi.setSystemTime(written + OAUTH_STATE_TTL_MS - 1);
+      expect(await store.get('state-old')).toEqual(savedState);
+      expect(await isPendingState(handle.db, 'state-old')).toBe(true);
+      vi.setSystemTime(written + OAUTH_STATE_TTL_MS);
+      expect(await store.get('state-old')).toBeUndefined();
+      expect(await isPendingState(handle.db, 'state-old')).toBe(false);
+      await store.set('state-new', savedState);
+      expect((await handle.sql`SELECT key FROM oauth_states`).map((r) => r.key)).toEqual(['state-new']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
