@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, type DbHandle } from '@plyr/db';
+import { createDb, type DbHandle, type SessionLocks } from '@plyr/db';
 import { createTestDatabase } from '@plyr/testing';
 import { createRequestLock, LockTimeoutError } from '../../src/auth/request-lock.js';
 
@@ -23,21 +22,55 @@ afterAll(async () => {
   await database?.drop();
 });
 
-/** Runs `count` critical sections through `locks` (round robin) and reports the most that overlapped. */
-async function maxOverlap(locks: ReturnType<typeof createRequestLock>[], name: string, count: number) {
+/**
+ * Runs `count` critical sections, round robin over one request lock per entry of `sessions`, and
+ * reports the most that overlapped. A holder stays inside until PostgreSQL shows the lock held and,
+ * while a caller on another session waits, until that session has asked for it and been refused.
+ */
+async function maxOverlap(sessions: SessionLocks[], name: string, count: number) {
+  const locks = sessions.map((session) => createRequestLock(session));
+  const waiting = new Map<SessionLocks, number>();
   let inside = 0;
   let most = 0;
   await Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      locks[i % locks.length]!(name, async () => {
+    Array.from({ length: count }, (_, i) => {
+      const session = sessions[i % sessions.length]!;
+      waiting.set(session, (waiting.get(session) ?? 0) + 1);
+      const held = locks[i % locks.length]!(name, async () => {
         inside++;
         most = Math.max(most, inside);
-        await sleep(15);
+        const since = await now();
+        expect(await advisoryLocksHeld()).toBe(1);
+        if ([...waiting].some(([other, n]) => other !== session && n > 0)) await refusedSince(since, () => inside > 1);
         inside--;
-      }),
-    ),
+      });
+      return Promise.resolve(held).finally(() => waiting.set(session, waiting.get(session)! - 1));
+    }),
   );
   return most;
+}
+
+const now = async () => (await one.sql<[{ t: string }]>`select clock_timestamp()::text as t`)[0]!.t;
+
+/**
+ * Until a session other than the holder's has finished a try for the lock after `since` (it was
+ * refused: the lock is held), or `overlapping` says another caller got in regardless.
+ */
+async function refusedSince(since: string, overlapping: () => boolean): Promise<void> {
+  await expect
+    .poll(
+      async () =>
+        overlapping() ||
+        (
+          await one.sql<[{ n: number }]>`
+            select count(*)::int as n from pg_stat_activity
+            where datname = current_database() and state = 'idle' and query like 'select pg_try_advisory_lock%'
+              and state_change > ${since}::timestamptz
+              and pid not in (select pid from pg_locks where locktype = 'advisory' and classid = ${LOCK_CLASS} and granted and ${ownDatabase()})`
+        )[0]!.n > 0,
+      { timeout: 10_000, interval: 5 },
+    )
+    .toBe(true);
 }
 
 /** `name` held by another process until it ends: `end()` closes that process's database. */
@@ -53,16 +86,19 @@ async function heldElsewhere(name: string): Promise<{ end(): Promise<void> }> {
   return { end: () => other.close() };
 }
 
+/** pg_locks spans the whole server: only this file's database counts. */
+const ownDatabase = () => one.sql`database = (select oid from pg_database where datname = current_database())`;
+
 const advisoryLocksHeld = async () =>
-  (await one.sql<[{ n: number }]>`select count(*)::int as n from pg_locks where locktype = 'advisory' and classid = ${LOCK_CLASS}`)[0]!.n;
+  (await one.sql<[{ n: number }]>`select count(*)::int as n from pg_locks where locktype = 'advisory' and classid = ${LOCK_CLASS} and granted and ${ownDatabase()}`)[0]!.n;
 
 describe('OAuth request lock', () => {
   it('serialises one name across two instances on one database', async () => {
-    expect(await maxOverlap([createRequestLock(one.locks), createRequestLock(two.locks)], 'did:plc:one', 10)).toBe(1);
+    expect(await maxOverlap([one.locks, two.locks], 'did:plc:one', 10)).toBe(1);
   });
 
   it('serialises two lock objects on one handle too', async () => {
-    expect(await maxOverlap([createRequestLock(one.locks), createRequestLock(one.locks)], 'did:plc:same-handle', 6)).toBe(1);
+    expect(await maxOverlap([one.locks, one.locks], 'did:plc:same-handle', 6)).toBe(1);
   });
 
   it('lets different names proceed in parallel', async () => {
