@@ -37,6 +37,9 @@ async function setGate(row: TrackRow, gated: boolean): Promise<void> {
     .where(eq(tracks.id, row.id));
 }
 
+/** The first key of the track lock's advisory lock (src/tracks/track-lock.ts). */
+const TRACK_LOCK_CLASS = 0x706c7972;
+
 const jobFor = (row: TrackRow) => ({ trackId: row.id, fileId: row.fileId, fileType: row.fileType });
 const crashAt = (step: keyof MoveHooks): MoveHooks => ({
   [step]: () => {
@@ -171,11 +174,19 @@ describe('syncTrack', () => {
     await setGate(row, true);
     let inside = 0;
     let overlap = false;
+    // The first move stays mid-step until the second is seen waiting for the track's lock (or inside with it).
+    const waitingForLock = async () =>
+      (
+        await f.db.sql<[{ n: number }]>`
+          select count(*)::int as n from pg_locks
+          where locktype = 'advisory' and classid = ${TRACK_LOCK_CLASS} and objid = hashtext(${row.id})::oid and not granted
+            and database = (select oid from pg_database where datname = current_database())`
+      )[0]!.n;
     const hooks: MoveHooks = {
       afterCopy: async () => {
         inside += 1;
         overlap ||= inside > 1;
-        await new Promise((r) => setTimeout(r, 100));
+        await expect.poll(async () => inside > 1 || (await waitingForLock()) === 1, { timeout: 10_000, interval: 5 }).toBe(true);
         inside -= 1;
       },
     };
