@@ -38,11 +38,6 @@ describe('/health and /ready', () => {
     expect((await fetch(`${app.url}/health`)).status).toBe(200);
 
     await pgProxy.start();
-    let status = 0;
-    for (let i = 0; i < 20 && status !== 200; i++) {
-      status = (await fetch(`${app.url}/ready`)).status;
-      if (status !== 200) await new Promise((r) => setTimeout(r, 250));
-    }
-    expect(status).toBe(200);
+    await expect.poll(async () => (await fetch(`${app.url}/ready`)).status, { timeout: 10_000, interval: 250 }).toBe(200);
   });
 });
