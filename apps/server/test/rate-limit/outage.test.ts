@@ -6,19 +6,11 @@ import { OwnRedis, send, statuses } from './client.js';
 
 const listTracks = (url: string, from: string) => send(url, `/trpc/tracks.list?input=${encodeURIComponent('{}')}`, { from });
 
-async function eventually(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('rate limits during a Redis outage', () => {
   let redis: OwnRedis;
   let app: TestApp;
   const logged = (text: string) => app.logs.filter((line) => (JSON.parse(line) as { msg?: string }).msg?.includes(text));
-  const ready = async (url: string) => (await send(url, '/ready')).status === 200;
+  const ready = (url: string) => expect.poll(async () => (await send(url, '/ready')).status, { timeout: 15_000, interval: 100 }).toBe(200);
 
   beforeAll(async () => {
     redis = await OwnRedis.start();
@@ -46,7 +38,7 @@ describe('rate limits during a Redis outage', () => {
 
     // A restarted Redis has lost the limiter's Lua scripts too (NOSCRIPT): the store reloads them.
     await redis.start();
-    await eventually(() => ready(app.url));
+    await ready(app.url);
     expect(await statuses(4, () => listTracks(app.url, '127.0.6.3'))).toEqual([200, 200, 200, 429]);
     expect(logged('rate limiting resumed')).toHaveLength(1);
     expect(logged('rate limiting suspended')).toHaveLength(1);
@@ -62,7 +54,7 @@ describe('rate limits during a Redis outage', () => {
     try {
       expect(await statuses(6, () => listTracks(url, '127.0.6.4'))).toEqual(Array(6).fill(200));
       await redis.start();
-      await eventually(() => ready(url));
+      await ready(url);
       expect(await statuses(4, () => listTracks(url, '127.0.6.5'))).toEqual([200, 200, 200, 429]);
     } finally {
       await new Promise<void>((resolve) => {
