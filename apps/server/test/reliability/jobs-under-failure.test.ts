@@ -177,6 +177,12 @@ describe('worker killed in the middle of a move', () => {
   });
 });
 
+/** Attempts of the track's move job that the worker logged as failed (it retries them). */
+function failedAttempts(worker: { logs: string[] }, trackId: string): number {
+  const records = worker.logs.flatMap((chunk) => chunk.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg?: string; key?: string }));
+  return records.filter((r) => r.msg === 'job attempt failed; retrying' && r.key === `track-sync:${trackId}`).length;
+}
+
 describe('PDS down during the record rewrite', () => {
   it('the job retries until the PDS answers; then the database and the record agree', async () => {
     const track = await uploadTrack(app, artist, { title: 'Rewritten through an outage' });
@@ -187,7 +193,7 @@ describe('PDS down during the record rewrite', () => {
       expect((await trpcMutation(app.url, 'tracks.update', { id: track.id, supportGate: { type: 'any' } }, artist.headers)).status).toBe(200);
       // The audio moves (no PDS needed); the record cannot be written: the row says it is pending.
       await eventually('the audio moved', async () => (await rowOf(track.id))!.moving === false, 15_000, 200);
-      await new Promise((r) => setTimeout(r, 2_500));
+      await expect.poll(() => failedAttempts(worker, track.id), { timeout: 15_000, interval: 50 }).toBeGreaterThan(0);
       expect((await rowOf(track.id))!.recordCid).toBeNull();
       // Access follows the row throughout.
       expect((await http(`${app.url}/audio/${track.fileId}`)).status).toBe(401);
@@ -215,7 +221,7 @@ describe('PDS down during the record rewrite', () => {
       await pds.down();
       expect((await trpcMutation(app.url, 'tracks.update', { id: track.id, supportGate: null }, artist.headers)).status).toBe(200);
       await eventually('the audio moved', async () => (await rowOf(track.id))!.moving === false, 15_000, 200);
-      await new Promise((r) => setTimeout(r, 2_500));
+      await expect.poll(() => failedAttempts(worker, track.id), { timeout: 15_000, interval: 50 }).toBeGreaterThan(0);
       expect(await store.get(artist.did), 'the OAuth grant survives a failed refresh').toBeDefined();
 
       await pds.up();
