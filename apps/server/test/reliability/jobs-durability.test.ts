@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,13 +53,13 @@ async function startAfterStaleLock(env: Record<string, string>): Promise<ChildHa
 
 async function startApi(env: Record<string, string>): Promise<ChildHandle> {
   const api = spawnTs(MAIN, env);
-  // SIGTERM first, so that an embedded PostgreSQL is shut down by its host rather than orphaned.
+  // SIGTERM, so that an embedded PostgreSQL is shut down by its host rather than orphaned; the API
+  // exits by itself within its shutdown deadline, so the exit is awaited, not raced with a timer.
   cleanups.push(async () => {
     if (api.process.exitCode !== null || api.process.signalCode !== null) return;
-    const exited = new Promise((resolve) => api.process.once('exit', resolve));
+    const exited = once(api.process, 'exit');
     api.process.kill('SIGTERM');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000).unref())]);
-    await api.kill();
+    await exited;
   });
   await api.waitForLine(/plyr API listening/, 120_000);
   return api;
@@ -81,6 +82,8 @@ describe.each(modes)('API killed right after committing a gate change, on %s', (
       RATE_LIMIT_ENABLED: 'false',
       LOG_LEVEL: 'info',
       ATPROTOFANS_URL: 'http://127.0.0.1:1',
+      // No balancer to drain for: a stopped process closes at once.
+      SHUTDOWN_DRAIN_SECONDS: '0',
     };
     if (shared) {
       const database = await createTestDatabase();
