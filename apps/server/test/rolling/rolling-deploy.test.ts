@@ -4,7 +4,7 @@ import { freePort, startFakeAtprotofans, type FakeAtprotofans } from '@plyr/test
 import { startLocalAtprotoNetwork, type LocalAtprotoNetwork } from '@plyr/testing/atproto/network';
 import { loginAs, type SignedInUser } from '@plyr/testing/atproto/login';
 import { eventually, http, trpcMutation, type HttpAnswer } from '../reliability/support/http.js';
-import { startLoad, tally, type LoadRequest, type LoadSample } from '../reliability/support/load.js';
+import { startLoad, tally, type Load, type LoadRequest, type LoadSample } from '../reliability/support/load.js';
 import { seedMember, seedTrack, type Member, type SeededTrack } from '../reliability/support/seed.js';
 import type { ChildHandle } from '../reliability/support/child.js';
 import { mp3Bytes } from '../tracks/helpers.js';
@@ -16,10 +16,13 @@ import { moveJobsOf } from './support/move-jobs.js';
  * A rolling deploy behind HAProxy: two API processes and a worker, steady mixed traffic through the
  * balancer (plays, lists, uploads, gate changes), and each API restarted in turn (SIGTERM, exit,
  * start, ready). Nothing may fail, no job may be lost, no record may be written twice.
- * ROLLING_SECONDS of load (15 in `pnpm test`, 60 with `pnpm test:rolling`).
+ * In `pnpm test` each steady phase (before, between and after the restarts) lasts until it has
+ * served STEADY requests; `pnpm test:rolling` sets ROLLING_SECONDS (60) of load instead.
  */
 
-const ROLLING_SECONDS = Number(process.env.ROLLING_SECONDS ?? 15);
+const ROLLING_SECONDS = process.env.ROLLING_SECONDS ? Number(process.env.ROLLING_SECONDS) : null;
+/** Answers each steady phase waits for: reads, and writes (an upload or a gate change each). */
+const STEADY = { reads: 100, writes: 1 };
 /** Longer than the balancer needs to see `/ready` fail (CHECK_FALL × CHECK_INTERVAL_MS, plus a check in flight). */
 const DRAIN_SECONDS = 3;
 const LISTENERS = 40;
@@ -166,13 +169,27 @@ async function restart(instance: ApiInstance, setPhase: (phase: string) => void)
 const recordRetries = () =>
   processes.flatMap((p) => logRecords(p)).filter((r) => r.msg === 'not done inline; retrying in the background' && r.job === 'track-move').length;
 
+const answeredIn = (load: Load, phase: string) => load.samples.filter((s) => s.phase === phase).length;
+
+/** A steady phase: until both loads have answered STEADY more requests, and at least `ms` (long runs only). */
+async function steady(reads: Load, writes: Load, ms: number): Promise<void> {
+  await Promise.all([
+    reads.answered('steady', answeredIn(reads, 'steady') + STEADY.reads),
+    writes.answered('steady', answeredIn(writes, 'steady') + STEADY.writes),
+    // `pnpm test:rolling`: the length of the run is what it measures.
+    ms > 0 ? new Promise((r) => setTimeout(r, ms)) : undefined,
+  ]);
+}
+
 const percentile = (samples: LoadSample[], p: number) => {
   const ms = samples.map((s) => s.ms).sort((x, y) => x - y);
   return ms.length === 0 ? 0 : Math.round(ms[Math.min(ms.length - 1, Math.floor(ms.length * p))]!);
 };
 
-describe(`rolling deploy behind HAProxy (${ROLLING_SECONDS} s of mixed load)`, () => {
-  it('restarting each API in turn fails no request, loses no job and writes no record twice', { timeout: ROLLING_SECONDS * 1000 + 3 * START_TIMEOUT_MS }, async () => {
+const length = ROLLING_SECONDS ? `${ROLLING_SECONDS} s` : `steady phases of ${STEADY.reads} reads and ${STEADY.writes} writes`;
+
+describe(`rolling deploy behind HAProxy (${length} of mixed load)`, () => {
+  it('restarting each API in turn fails no request, loses no job and writes no record twice', { timeout: (ROLLING_SECONDS ?? 0) * 1000 + 3 * START_TIMEOUT_MS }, async () => {
     // One upload before the load, so the first gate toggle has a track.
     expect((await upload()).status).toBe(200);
     const reads = startLoad(readTraffic(), { concurrency: 4, pauseMs: 5, phase: 'steady' });
@@ -184,12 +201,13 @@ describe(`rolling deploy behind HAProxy (${ROLLING_SECONDS} s of mixed load)`, (
     const started = Date.now();
     const elapsed = () => Date.now() - started;
     const restarts: Restart[] = [];
-    // Steady, restart A, steady, restart B, steady until the run's length.
-    await new Promise((r) => setTimeout(r, (ROLLING_SECONDS * 1000) / 6));
+    // Steady, restart A, steady, restart B, steady (with ROLLING_SECONDS: until the run's length).
+    const runMs = (ROLLING_SECONDS ?? 0) * 1000;
+    await steady(reads, writes, runMs / 6);
     restarts.push(await restart(cluster.a, setPhase));
-    await new Promise((r) => setTimeout(r, Math.max(1_000, (ROLLING_SECONDS * 1000) / 6)));
+    await steady(reads, writes, runMs && Math.max(1_000, runMs / 6));
     restarts.push(await restart(cluster.b, setPhase));
-    await new Promise((r) => setTimeout(r, Math.max(2_000, ROLLING_SECONDS * 1000 - elapsed())));
+    await steady(reads, writes, runMs && Math.max(2_000, runMs - elapsed()));
     const samples = [...(await reads.stop()), ...(await writes.stop())];
     const seconds = Math.round(elapsed() / 1000);
 
