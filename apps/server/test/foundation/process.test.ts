@@ -17,23 +17,27 @@ describe.concurrent('the process', () => {
     try {
       await waitForHealth(`http://127.0.0.1:${port}`, 60_000);
       const body = JSON.stringify({ exchangeToken: 'not-a-real-token', mode: 'token' });
-      // Send the headers and half the body, signal, then the rest: the request is in flight.
-      const response = new Promise<number>((resolve, reject) => {
-        const req = request(
-          { host: '127.0.0.1', port, method: 'POST', path: '/trpc/auth.exchange', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-          (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode ?? 0));
-          },
-        );
-        req.on('error', reject);
-        req.flushHeaders();
-        req.write(body.slice(0, 10));
-        setTimeout(() => {
-          server.child.kill('SIGTERM');
-          setTimeout(() => req.end(body.slice(10)), 500);
-        }, 1_000);
+      // Send the headers and part of the body, signal, and once the server has taken the signal the
+      // rest: the request is in flight throughout.
+      const req = request({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/trpc/auth.exchange',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
       });
+      const response = new Promise<number>((resolve, reject) => {
+        req.on('response', (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+      });
+      req.flushHeaders();
+      await new Promise<void>((resolve, reject) => req.write(body.slice(0, 10), (err) => (err ? reject(err) : resolve())));
+      server.child.kill('SIGTERM');
+      await expect.poll(() => server.output().includes('shutting down'), { timeout: 10_000, interval: 20 }).toBe(true);
+      req.end(body.slice(10));
       expect(await response).toBe(401);
       expect(await server.exited).toBe(0);
     } finally {
