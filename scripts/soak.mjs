@@ -1,5 +1,5 @@
 // The full soak: two API processes and a worker under mixed traffic for SOAK_SECONDS (default 60),
-// checking for 5xx, connection growth and RSS growth. CI runs the same test for 15 s inside `pnpm test`.
+// checking for 5xx, connection growth and RSS growth. `pnpm test` runs the same test over 2,000 requests.
 // Usage: pnpm soak [seconds]
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
