@@ -1,14 +1,17 @@
 import { BentoCache, bentostore } from 'bentocache';
-import { memoryDriver } from 'bentocache/drivers/memory';
+import { MemoryDriver } from 'bentocache/drivers/memory';
 import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
 import type { Metrics } from '../metrics.js';
 
-/** In-process tier bounds: what one process may hold, whatever the traffic. */
-export const MEMORY_MAX_ITEMS = 20_000;
-export const MEMORY_MAX_BYTES = 32 * 1024 * 1024;
-const MEMORY_MAX_ENTRY_BYTES = 64 * 1024;
+/**
+ * In-process tier bound: what one process may hold, whatever the traffic. Entries are kept as objects
+ * (bentocache's size bound needs them serialized, which cost a JSON parse per hit); every cached value
+ * is a bounded row (a track, or a credential's owner), well under 2 kB each, so this is at most ~20 MB.
+ */
+export const MEMORY_MAX_ITEMS = 10_000;
 /**
  * After Redis returns, the bus's own subscriber connection reconnects on the same backoff (≤ 2 s);
  * until it has surely resubscribed, invalidations from other instances could be missed.
@@ -49,7 +52,9 @@ export interface HotStoreDeps {
  * is ready again both tiers are cleared, since invalidations sent during the outage were lost.
  */
 export function createHotStore({ redis, metrics, logger }: HotStoreDeps): HotStore {
-  const memory = memoryDriver({ maxItems: MEMORY_MAX_ITEMS, maxSize: MEMORY_MAX_BYTES, maxEntrySize: MEMORY_MAX_ENTRY_BYTES });
+  // Unserialized, so a hit is a lookup; values are frozen (below), so no caller can change a shared one.
+  const memoryOptions = { maxItems: MEMORY_MAX_ITEMS, serialize: false };
+  const memory = { options: memoryOptions, factory: (config: typeof memoryOptions) => new ObjectMemoryDriver(config) };
   const store = bentostore().useL1Layer(memory);
   if (redis) {
     store.useL2Layer(redisDriver({ connection: redis, prefix: REDIS_PREFIX }));
@@ -65,15 +70,28 @@ export function createHotStore({ redis, metrics, logger }: HotStoreDeps): HotSto
     suppressL2Errors: true,
     grace: false,
   });
-  bento.on('cache:hit', ({ key, layer }: { key: string; layer: 'l1' | 'l2' }) => {
+  // Label sets bound once per cache name: prom-client hashes a label object on every `inc`.
+  const lookups = new Map<string, Record<'memoryHit' | 'memoryMiss' | 'redisHit' | 'redisMiss', Counter.Internal>>();
+  const lookupsOf = (key: string) => {
     const cache = cacheName(key);
-    if (layer === 'l2') metrics.cacheLookups.inc({ cache, tier: 'memory', result: 'miss' });
-    metrics.cacheLookups.inc({ cache, tier: layer === 'l1' ? 'memory' : 'redis', result: 'hit' });
+    let bound = lookups.get(cache);
+    if (!bound) {
+      const at = (tier: 'memory' | 'redis', result: 'hit' | 'miss') => metrics.cacheLookups.labels({ cache, tier, result });
+      bound = { memoryHit: at('memory', 'hit'), memoryMiss: at('memory', 'miss'), redisHit: at('redis', 'hit'), redisMiss: at('redis', 'miss') };
+      lookups.set(cache, bound);
+    }
+    return bound;
+  };
+  bento.on('cache:hit', ({ key, layer }: { key: string; layer: 'l1' | 'l2' }) => {
+    const bound = lookupsOf(key);
+    if (layer === 'l1') return bound.memoryHit.inc();
+    bound.memoryMiss.inc();
+    bound.redisHit.inc();
   });
   bento.on('cache:miss', ({ key }: { key: string }) => {
-    const cache = cacheName(key);
-    metrics.cacheLookups.inc({ cache, tier: 'memory', result: 'miss' });
-    if (redis) metrics.cacheLookups.inc({ cache, tier: 'redis', result: 'miss' });
+    const bound = lookupsOf(key);
+    bound.memoryMiss.inc();
+    if (redis) bound.redisMiss.inc();
   });
 
   let serving = redis === null || redis.status === 'ready';
@@ -157,7 +175,7 @@ export function createHotStore({ redis, metrics, logger }: HotStoreDeps): HotSto
       return bento.getOrSet<T>({
         key,
         factory: async (ctx) => {
-          const value = await load();
+          const value = deepFreeze(await load());
           ctx.setTtl(ttlMs(value));
           return value;
         },
@@ -185,6 +203,19 @@ export function createHotStore({ redis, metrics, logger }: HotStoreDeps): HotSto
   };
 }
 
+/**
+ * bentocache's memory driver, holding entries as objects. bentocache 1.6 copies an entry it read
+ * from Redis into an unserialized memory tier still serialized (a string it then cannot read back:
+ * "Cannot read properties of undefined (reading 'deserialize')"); such a copy is stored here as the
+ * entry it encodes.
+ */
+class ObjectMemoryDriver extends MemoryDriver {
+  // Typed for strings, as bentocache declares it; with `serialize: false` it holds objects.
+  override set(key: string, value: string, ttl?: number): boolean {
+    return super.set(key, typeof value === 'string' ? (dateSafeJson.deserialize(value) as string) : value, ttl);
+  }
+}
+
 /** The part of a key before its first colon names the cache in metrics ("track", "session", …). */
 function cacheName(key: string): string {
   return key.slice(0, key.indexOf(':'));
@@ -205,9 +236,20 @@ const dateSafeJson = {
     if (dates?.length && isRecord(entry.value)) {
       for (const k of dates) entry.value[k] = new Date(entry.value[k] as string);
     }
+    // Read from Redis, then held in memory as is: frozen like a loaded value.
+    deepFreeze(entry.value);
     return entry;
   },
 };
+
+/** Freezes a cached value and the plain objects and arrays in it: one copy is shared by every request. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    if (!(value instanceof Date)) for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
