@@ -25,6 +25,7 @@ export interface ScenarioReport {
   serverCpuUsPerRequest?: number;
   serverCpuShare?: number;
   pgStatementsPerRequest?: number | null;
+  pgStatementsInRunByText?: Record<string, number>;
   redisCommandsPerRequest?: number | null;
   redisCommandsPerRequestByName?: Record<string, number>;
   offeredRps?: number;

@@ -4,6 +4,8 @@ import type { FaultProxy } from '../../apps/server/test/reliability/support/faul
 /** Statements the servers under test ran on PostgreSQL and commands they sent Redis, so far. */
 export interface WireCounts {
   pgStatements: number;
+  /** Statements by SQL text. */
+  pgByText: Record<string, number>;
   redisCommands: number;
   /** Calls per Redis command name (`get`, `evalsha`, `client|setname`, …). */
   redisByCommand: Record<string, number>;
@@ -28,10 +30,14 @@ export function wireMeter(postgresRelay: FaultProxy, redis: Redis): WireMeter {
         if (command !== 'info') redisByCommand[command!] = Number(calls);
       }
       const redisCommands = Object.values(redisByCommand).reduce((a, b) => a + b, 0);
-      return { pgStatements: postgresRelay.postgresStatements, redisCommands, redisByCommand };
+      const pgByText = Object.fromEntries(postgresRelay.postgresStatementsByText);
+      return { pgStatements: postgresRelay.postgresStatements, pgByText, redisCommands, redisByCommand };
     },
   };
 }
+
+/** Long SQL is cut to this in the results: enough to tell statements apart. */
+const SQL_EXCERPT = 120;
 
 const perRequest = (count: number, sent: number) => (sent > 0 ? Math.round((count / sent) * 1000) / 1000 : null);
 
@@ -44,8 +50,14 @@ export function wirePerRequest(before: WireCounts, after: WireCounts, sent: numb
     .map(([command, calls]) => [command, perRequest(calls - (before.redisByCommand[command] ?? 0), sent)] as const)
     .filter(([, each]) => each !== null && each > 0)
     .sort((a, b) => b[1]! - a[1]!);
+  // Counts, not per-request figures: what runs a few hundred times in a run is what to trace.
+  const pgByText = Object.entries(after.pgByText)
+    .map(([text, count]) => [text.replace(/\s+/g, ' ').slice(0, SQL_EXCERPT), count - (before.pgByText[text] ?? 0)] as const)
+    .filter(([, count]) => count > 0)
+    .sort((a, b) => b[1] - a[1]);
   return {
     pgStatementsPerRequest: perRequest(after.pgStatements - before.pgStatements, sent),
+    pgStatementsInRunByText: Object.fromEntries(pgByText) as Record<string, number>,
     redisCommandsPerRequest: perRequest(after.redisCommands - before.redisCommands, sent),
     redisCommandsPerRequestByName: Object.fromEntries(byCommand) as Record<string, number>,
   };

@@ -17,6 +17,8 @@ export interface FaultProxy {
    * queries plus extended-protocol Executes, read from the frontend message stream.
    */
   readonly postgresStatements: number;
+  /** The same by SQL text (a prepared statement counts under the text it was parsed with): what runs. */
+  readonly postgresStatementsByText: ReadonlyMap<string, number>;
   /** Connections accepted since start or `resetCounters()`. */
   readonly connections: number;
   /** Sockets open now, client side. */
@@ -46,8 +48,11 @@ interface Link {
 class PostgresStatementCounter {
   #pending = Buffer.alloc(0);
   #startupDone = false;
+  /** Statement name → SQL (Parse), portal name → statement name (Bind): an Execute names only its portal. */
+  #statements = new Map<string, string>();
+  #portals = new Map<string, string>();
 
-  constructor(private readonly onStatement: () => void) {}
+  constructor(private readonly onStatement: (text: string) => void) {}
 
   /** Consumes a chunk; returns the SQL text of the simple queries (`Q`) and Parses (`P`) it completed. */
   push(chunk: Buffer): string[] {
@@ -68,14 +73,23 @@ class PostgresStatementCounter {
       const length = this.#pending.readInt32BE(1);
       if (this.#pending.length < 1 + length) return texts;
       const type = String.fromCharCode(this.#pending[0]!);
-      if (type === 'Q' || type === 'E') this.onStatement();
       const body = this.#pending.subarray(5, 1 + length);
-      // Q: the query text; P: the statement name, then the query text (both NUL-terminated).
-      if (type === 'Q') texts.push(body.toString('utf8', 0, body.indexOf(0)));
-      if (type === 'P') {
-        const start = body.indexOf(0) + 1;
-        texts.push(body.toString('utf8', start, body.indexOf(0, start)));
+      const cString = (from: number) => body.toString('utf8', from, body.indexOf(0, from));
+      // Q: the query text; P: the statement name, then the query text; B: the portal, then the
+      // statement; E: the portal (all NUL-terminated).
+      if (type === 'Q') {
+        const text = cString(0);
+        texts.push(text);
+        this.onStatement(text);
       }
+      if (type === 'P') {
+        const name = cString(0);
+        const text = cString(body.indexOf(0) + 1);
+        this.#statements.set(name, text);
+        texts.push(text);
+      }
+      if (type === 'B') this.#portals.set(cString(0), cString(body.indexOf(0) + 1));
+      if (type === 'E') this.onStatement(this.#statements.get(this.#portals.get(cString(0)) ?? '') ?? '(unknown)');
       this.#pending = this.#pending.subarray(1 + length);
     }
   }
@@ -92,6 +106,7 @@ export async function startFaultProxy(targetPort: number, targetHost = '127.0.0.
   let mode: FaultMode = 'up';
   let bytesToTarget = 0;
   let postgresStatements = 0;
+  const postgresStatementsByText = new Map<string, number>();
   let connections = 0;
   let hang: { pattern: RegExp; reached: () => void } | null = null;
   /** Transform callbacks of statements held back by `hangAt`, released when the relay is up again. */
@@ -124,7 +139,10 @@ export async function startFaultProxy(targetPort: number, targetHost = '127.0.0.
 
   const accept = (client: Socket) => {
     connections += 1;
-    const statements = new PostgresStatementCounter(() => (postgresStatements += 1));
+    const statements = new PostgresStatementCounter((text) => {
+      postgresStatements += 1;
+      postgresStatementsByText.set(text, (postgresStatementsByText.get(text) ?? 0) + 1);
+    });
     const counter = new Transform({
       transform(chunk: Buffer, _enc, done) {
         bytesToTarget += chunk.length;
@@ -195,6 +213,9 @@ export async function startFaultProxy(targetPort: number, targetHost = '127.0.0.
     get postgresStatements() {
       return postgresStatements;
     },
+    get postgresStatementsByText() {
+      return postgresStatementsByText;
+    },
     get connections() {
       return connections;
     },
@@ -204,6 +225,7 @@ export async function startFaultProxy(targetPort: number, targetHost = '127.0.0.
     resetCounters() {
       bytesToTarget = 0;
       postgresStatements = 0;
+      postgresStatementsByText.clear();
       connections = 0;
     },
     hangAt(pattern) {
