@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,7 +84,10 @@ async function startKind(kind: ServerKind, name: string, infra: BenchInfra, opti
 async function runScenarios(ctx: BenchContext, scenarios: Scenario[], measured: Array<{ name: string; measurement: Measurement }>) {
   let shared: ServerProcess | null = null;
   const reportProfile = (name: string, measurement: Measurement) => {
-    const profile = summarizeProfile(join(PROFILES_DIR, `${name}.cpuprofile`), measurement.window);
+    const file = join(PROFILES_DIR, `${name}.cpuprofile`);
+    // A process killed after its stop timeout (a slow shutdown on a loaded machine) writes none: say so, keep running.
+    if (!existsSync(file)) return console.log(`  profile: none written for ${name} (the API did not exit in time)`);
+    const profile = summarizeProfile(file, measurement.window);
     const summary = formatProfileSummary(name, profile, measurement.window ? measurement.load?.requests : undefined);
     writeFileSync(join(PROFILES_DIR, `${name}.txt`), `${summary}\n`);
     console.log(`  profile: bench/profiles/${name}.cpuprofile, summary in bench/profiles/${name}.txt`);
