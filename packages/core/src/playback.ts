@@ -19,8 +19,11 @@ export type PlaybackRefusal = 'not_found' | 'audio_missing' | Exclude<AccessDeci
 export type Playback =
   | {
       ok: true;
-      /** Where the audio is now: the CDN for public audio already there, else a presigned URL. */
-      url: string;
+      /**
+       * Where the audio is now: the CDN for public audio already there, else a presigned URL; null for
+       * gated audio asked about with the `check` intent (nothing signed, since nobody will fetch it).
+       */
+      url: string | null;
       cacheControl: string;
       /** The access rule had to admit this viewer (the track is gated now). */
       gated: boolean;
@@ -45,7 +48,16 @@ export interface PlaybackDeps {
  * decides, and the placement rule says where the bytes are served from. Backing-store failures
  * are thrown (the caller answers "try again"); a failing supporter check is the `unavailable` refusal.
  */
-export async function playback(deps: PlaybackDeps, viewer: PlaybackViewer, fileId: string, now: Date): Promise<Playback> {
+/** `play` wants the URL; `check` only asks whether this viewer may play it now (`HEAD`). */
+export type PlaybackIntent = 'play' | 'check';
+
+export async function playback(
+  deps: PlaybackDeps,
+  viewer: PlaybackViewer,
+  fileId: string,
+  now: Date,
+  intent: PlaybackIntent = 'play',
+): Promise<Playback> {
   if (!FILE_ID.test(fileId)) return { ok: false, reason: 'not_found' };
   const track = await deps.hot.trackByFileId(fileId);
   if (!track) return { ok: false, reason: 'not_found' };
@@ -56,6 +68,8 @@ export async function playback(deps: PlaybackDeps, viewer: PlaybackViewer, fileI
   if (decision !== 'allowed') return { ok: false, reason: decision, cacheControl: PRIVATE_CACHE };
   // After the access rule, so a gated track tells nothing about its audio to those who may not play it.
   if (track.unavailableReason === 'audio_missing') return { ok: false, reason: 'audio_missing', cacheControl: PRIVATE_CACHE };
+  // A check of gated audio hands out no URL, so nothing is signed (most of a gated answer's CPU).
+  if (intent === 'check' && gated) return { ok: true, url: null, cacheControl: PRIVATE_CACHE, gated };
   if (servedFromCdn(track)) {
     return { ok: true, url: deps.storage.cdnUrl(track.fileId, track.fileType), cacheControl: PUBLIC_CACHE, gated };
   }

@@ -36,14 +36,16 @@ export function audioRoutes(services: Services): Router {
     try {
       const { viewer, failure } = req.credential;
       // The raw path, not a decoded parameter: `%61…`, `..%2F`, `%00` never reach the id check as hex.
-      const answer = await playback(services, { did: viewer?.did ?? null, lookupFailure: failure }, req.path.slice(1), new Date());
+      const viewing = { did: viewer?.did ?? null, lookupFailure: failure };
+      const intent = req.method === 'HEAD' ? 'check' : 'play';
+      const answer = await playback(services, viewing, req.path.slice(1), new Date(), intent);
       if (answer.cacheControl) res.set('Cache-Control', answer.cacheControl);
       if (!answer.ok) {
         services.metrics.audioAnswers.inc({ decision: answer.reason });
         return REFUSALS[answer.reason](res);
       }
-      // A HEAD for gated audio only asks "may I play it?": yes, without handing out a URL.
-      if (req.method === 'HEAD' && answer.gated) {
+      // A HEAD for gated audio only asks "may I play it?": yes, without handing out a URL (none is signed).
+      if (answer.url === null) {
         services.metrics.audioAnswers.inc({ decision: 'head_gated' });
         return res.status(200).end();
       }
