@@ -43,14 +43,14 @@ export interface PlaybackDeps {
   supporters: SupporterService;
 }
 
+/** `play` wants the URL; `check` only asks whether this viewer may play it now (`HEAD`). */
+export type PlaybackIntent = 'play' | 'check';
+
 /**
  * The answer for one viewer and one fileId at `now`: the one access rule (public tracks included)
  * decides, and the placement rule says where the bytes are served from. Backing-store failures
  * are thrown (the caller answers "try again"); a failing supporter check is the `unavailable` refusal.
  */
-/** `play` wants the URL; `check` only asks whether this viewer may play it now (`HEAD`). */
-export type PlaybackIntent = 'play' | 'check';
-
 export async function playback(
   deps: PlaybackDeps,
   viewer: PlaybackViewer,
