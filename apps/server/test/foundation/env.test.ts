@@ -1,17 +1,15 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadEnv } from '../../src/env.js';
-
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'main.ts');
+import { startServer } from './server-process.js';
 
 /** Starts the real entry point with only `vars` set and returns how it ended (without blocking the worker, so starts overlap). */
-function startWith(vars: Record<string, string>): Promise<{ status: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, ['--import', 'tsx', MAIN], { env: { PATH: process.env.PATH, ...vars }, timeout: 30_000 }, (_err, _stdout, stderr) =>
-      resolve({ status: child.exitCode, stderr }),
-    );
-  });
+async function startWith(vars: Record<string, string>): Promise<{ status: number | null; stderr: string }> {
+  const server = startServer(vars);
+  try {
+    return { status: await server.exited, stderr: server.stderr() };
+  } finally {
+    server.child.kill('SIGKILL');
+  }
 }
 
 describe('configuration validated at start', () => {
