@@ -13,6 +13,7 @@ export default defineConfig({
     isolate: false,
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    globalSetup: ['packages/testing/src/global-setup.ts'],
+    // The second compiles the server for the tests that start it as its own process.
+    globalSetup: ['packages/testing/src/global-setup.ts', 'apps/server/test/support/server-build.ts'],
   },
 });

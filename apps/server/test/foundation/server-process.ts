@@ -2,10 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-/** `pnpm start` as its own process: the real entry point, with only PATH and `env` set. */
-
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'main.ts');
+import { serverEntry } from '../support/server-build.js';
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -15,10 +12,11 @@ export interface ServerProcess {
   stderr: () => string;
 }
 
+/** `pnpm start` as its own process: the compiled entry point, with only PATH and `env` set. */
 export function startServer(env: Record<string, string>): ServerProcess {
   let output = '';
   let stderr = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, [serverEntry('main')], {
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,15 +1,15 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runReconcile } from '@plyr/core/reconcile';
 import { startTestS3, storageEnv } from '@plyr/testing';
 import { startTestApp, type TestApp } from '../support/index.js';
+import { serverEntry } from '../support/server-build.js';
 import { seedMember, seedTrack, type Member, type SeededTrack } from '../reliability/support/seed.js';
 
 /** What an artist and a listener see of a track whose audio is lost, and `pnpm reconcile` as its own process. */
 
-const CLI = join(import.meta.dirname, '..', '..', 'src', 'reconcile-cli.ts');
+const CLI = serverEntry('reconcile-cli');
 
 let app: TestApp;
 let s3: Awaited<ReturnType<typeof startTestS3>>;
@@ -42,7 +42,7 @@ async function reconcileCli(...args: string[]): Promise<{ code: number; stdout: 
     ...storageEnv(s3.config),
     LOG_LEVEL: 'warn',
   };
-  const run = promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args], { env, encoding: 'utf8', timeout: 120_000 });
+  const run = promisify(execFile)(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 120_000 });
   const { stdout, code } = await run.then(
     (out) => ({ stdout: out.stdout, code: 0 }),
     (err: { stdout?: string; code?: number; stderr?: string }) => {
@@ -100,7 +100,7 @@ describe('pnpm reconcile', () => {
 
 
   it('refuses an unknown flag with the usage line and exit 2', () => {
-    const out = spawnSync(process.execPath, ['--import', 'tsx', CLI, '--repiar'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    const out = spawnSync(process.execPath, [CLI, '--repiar'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
     expect(out.status).toBe(2);
     expect(out.stderr).toMatch(/--repiar/);
     expect(out.stderr).toMatch(/^usage: pnpm reconcile \[--repair\]/m);

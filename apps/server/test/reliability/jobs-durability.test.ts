@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type DbHandle } from '@plyr/db';
 import { createStorage, type Storage } from '@plyr/core/storage';
 import { createTestDatabase, freePort, queuedJobs, startTestS3, storageEnv } from '@plyr/testing';
-import { spawnTs, type ChildHandle } from './support/child.js';
+import { spawnServer, type ChildHandle } from './support/child.js';
 import { eventually, trpcMutation } from './support/http.js';
 import { seedMember, seedTrack } from './support/seed.js';
 
@@ -16,7 +16,6 @@ import { seedMember, seedTrack } from './support/seed.js';
  * still happens. Once against a shared PostgreSQL, once on the embedded one (no DATABASE_URL).
  */
 
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'main.ts');
 let s3: Awaited<ReturnType<typeof startTestS3>>;
 let storage: Storage;
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -52,7 +51,7 @@ async function startAfterStaleLock(env: Record<string, string>): Promise<ChildHa
 }
 
 async function startApi(env: Record<string, string>): Promise<ChildHandle> {
-  const api = spawnTs(MAIN, env);
+  const api = spawnServer('main', env);
   // SIGTERM, so that an embedded PostgreSQL is shut down by its host rather than orphaned; the API
   // exits by itself within its shutdown deadline, so the exit is awaited, not raced with a timer.
   cleanups.push(async () => {

@@ -6,7 +6,7 @@ import { queuedJobs, startFakeAtprotofans, type FakeAtprotofans } from '@plyr/te
 import { startLocalAtprotoNetwork, type LocalAtprotoNetwork } from '@plyr/testing/atproto/network';
 import { loginAs } from '@plyr/testing/atproto/login';
 import { START_TIMEOUT_MS, startApi, startCluster, type ApiInstance, type Cluster } from '../cluster/support/cluster.js';
-import { spawnTs, type ChildHandle } from '../reliability/support/child.js';
+import { spawnServer, type ChildHandle } from '../reliability/support/child.js';
 import { mutate, ok, readTrackRecord, uploadTrack, type Caller, type Track } from './helpers.js';
 
 /**
@@ -62,7 +62,7 @@ async function restartEverything(): Promise<void> {
     api.env = { ...api.env, DATA_DIR: freshDataDir() };
     api.process = startApi(api.env);
   }
-  worker = spawnTs(new URL('../../src/worker.ts', import.meta.url).pathname, { ...cluster.env, DATA_DIR: freshDataDir() });
+  worker = spawnServer('worker', { ...cluster.env, DATA_DIR: freshDataDir() });
   await Promise.all([
     cluster.a.process.waitForLine(/plyr API listening/, START_TIMEOUT_MS),
     cluster.b.process.waitForLine(/plyr API listening/, START_TIMEOUT_MS),

@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createDb, type DbHandle } from '@plyr/db';
 import { createStorage, type Storage } from '@plyr/core/storage';
 import { createTestDatabase, freePort, startTestS3, storageEnv } from '@plyr/testing';
 import { OwnRedis } from '../../rate-limit/client.js';
-import { spawnTs, type ChildHandle } from '../../reliability/support/child.js';
+import { spawnServer, type ChildHandle } from '../../reliability/support/child.js';
 
-const SRC = resolve(fileURLToPath(import.meta.url), '../../../../src');
 /** Old-space cap of each process; the API needs well under half of it. */
 export const HEAP_CAP_MB = 192;
 /** How long a process may take to start. */
@@ -80,7 +78,7 @@ export async function startCluster(extraEnv: Record<string, string>): Promise<Cl
   };
   const a = api('A', portA);
   const b = api('B', portB);
-  const worker = spawnTs(join(SRC, 'worker.ts'), { ...env, DATA_DIR: dataDir() });
+  const worker = spawnServer('worker', { ...env, DATA_DIR: dataDir() });
   const handle = await createDb({ url: database.url, max: 4, runMigrations: false });
   const storage = createStorage(s3.config);
   const close = async () => {
@@ -108,7 +106,7 @@ export async function startCluster(extraEnv: Record<string, string>): Promise<Cl
 
 /** An API process (`pnpm start`) with these variables. */
 export function startApi(env: Record<string, string>): ChildHandle {
-  return spawnTs(join(SRC, 'main.ts'), env);
+  return spawnServer('main', env);
 }
 
 /** Resident memory of a process, in MB (Linux /proc). */

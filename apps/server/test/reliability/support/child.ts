@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { serverEntry, type ServerEntry } from '../../support/server-build.js';
 
 /** apps/server: where `tsx` and the workspace packages resolve from. */
 const SERVER_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -15,9 +16,18 @@ export interface ChildHandle {
   kill(): Promise<void>;
 }
 
-/** Runs a TypeScript file of this repo as its own Node process (tsx), with `env` on top of ours. */
+/** Runs one of the server's entry points, compiled as `pnpm start` runs it, with `env` on top of ours. */
+export function spawnServer(entry: ServerEntry, env: Record<string, string>): ChildHandle {
+  return spawnNode([serverEntry(entry)], env);
+}
+
+/** Runs a TypeScript file of the tests as its own Node process (tsx), with `env` on top of ours. */
 export function spawnTs(file: string, env: Record<string, string>): ChildHandle {
-  const child = spawn(process.execPath, ['--import', 'tsx', file], {
+  return spawnNode(['--import', 'tsx', file], env);
+}
+
+function spawnNode(args: string[], env: Record<string, string>): ChildHandle {
+  const child = spawn(process.execPath, args, {
     cwd: SERVER_DIR,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
