@@ -16,7 +16,7 @@ export class ServerStartError extends Error {
 export interface ServerSpec {
   /** Names the log file and the CPU profile. */
   name: string;
-  /** A TypeScript entry, run with `node --import tsx`. */
+  /** A TypeScript entry (run with `node --import tsx`) or a compiled one (`.mjs`, run with `node`). */
   entry: string;
   cwd: string;
   env: Record<string, string>;
@@ -55,7 +55,8 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
   const profiling = spec.cpuProfileDir
     ? ['--cpu-prof', `--cpu-prof-dir=${spec.cpuProfileDir}`, `--cpu-prof-name=${spec.name}.cpuprofile`]
     : [];
-  const child = spawn(process.execPath, [...profiling, '--import', TSX, spec.entry], {
+  const loader = spec.entry.endsWith('.ts') ? ['--import', TSX] : [];
+  const child = spawn(process.execPath, [...profiling, ...loader, spec.entry], {
     cwd: spec.cwd,
     // Only what the spec gives, plus PATH: the API reads its whole configuration from the environment.
     env: { PATH: process.env.PATH ?? '', ...spec.env },

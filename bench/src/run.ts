@@ -68,7 +68,7 @@ async function startKind(kind: ServerKind, name: string, infra: BenchInfra, opti
     case 'api':
       return startServer({
         ...common,
-        entry: join(SERVER_DIR, 'src/main.ts'),
+        entry: join(SERVER_DIR, 'dist/main.mjs'),
         cwd: SERVER_DIR,
         env: { ...serverEnv(infra, port), ...options.apiEnv },
         readyPath: '/health',

@@ -148,6 +148,8 @@ describe('toggling the gate', () => {
       await steps[step].reached;
       await expectPlayable(track.fileId, artist, bytes);
       await expectPlayable(track.fileId, anonymous, bytes);
+      // Read (and so cached) at every step: the storage has settled once the record write is next.
+      expect(await byId(track.id, anonymous)).toMatchObject({ storage: step === 'beforeRecordWrite' ? 'ready' : 'moving' });
       steps[step].resolve();
     }
     await worker.whenIdle();

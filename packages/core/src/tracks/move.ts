@@ -112,7 +112,10 @@ async function settleStorage(services: MoveServices, row: TrackRow, hooks: MoveH
     .set({ moving: false })
     .where(and(eq(tracks.id, row.id), eq(tracks.bucket, target), gateStill))
     .returning({ id: tracks.id });
-  return settled.length > 0;
+  if (settled.length === 0) return false;
+  // Outputs say `storage: 'moving'` and point at /audio until this lands.
+  await services.hot.forgetTrack(row);
+  return true;
 }
 
 /**
