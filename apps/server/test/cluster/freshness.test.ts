@@ -42,6 +42,12 @@ async function msUntil(answer: () => Promise<number>, expected: number): Promise
   return Math.round(performance.now() - started);
 }
 
+async function msUntilListed(list: () => Promise<string[]>, done: (items: string[]) => boolean): Promise<number> {
+  const started = performance.now();
+  await expect.poll(async () => done(await list()), POLL).toBe(true);
+  return Math.round(performance.now() - started);
+}
+
 /** Both instances answer from their caches before the write. */
 async function warm(fileId: string): Promise<void> {
   for (const on of [cluster.a, cluster.b, cluster.b]) expect(await play(on, fileId)).toBe(307);
@@ -65,6 +71,23 @@ describe('a write on one instance, the answer on the other', () => {
     expect(res.status).toBe(200);
     const ms = await msUntil(async () => (await trpcQuery(cluster.b.url, 'auth.me', undefined, bearer)).status, 401);
     console.log(`freshness: revoke on A → 401 on B after ${ms} ms`);
+  });
+
+  it("a new track, a title change and a delete on A → in B's tracks.list", async () => {
+    const listedOnB = async () => {
+      const res = await trpcQuery(cluster.b.url, 'tracks.list', { limit: 20 }, listener.bearer);
+      expect(res.status).toBe(200);
+      return (res.json.result.data.items as Array<{ id: string; title: string }>).map((t) => `${t.id} ${t.title}`);
+    };
+    await listedOnB();
+    const track = await seedTrack(cluster.services, artist, { gated: false, title: 'Listed' });
+    const seeded = await msUntilListed(listedOnB, (items) => items.includes(`${track.id} Listed`));
+    const renamed = await trpcMutation(cluster.a.url, 'tracks.update', { id: track.id, title: 'Renamed' }, artist.cookie);
+    expect(renamed.status).toBe(200);
+    const titled = await msUntilListed(listedOnB, (items) => items.includes(`${track.id} Renamed`));
+    expect((await trpcMutation(cluster.a.url, 'tracks.delete', { id: track.id }, artist.cookie)).status).toBe(200);
+    const gone = await msUntilListed(listedOnB, (items) => !items.some((i) => i.startsWith(track.id)));
+    console.log(`freshness: B's list after A's new track ${seeded} ms, title change ${titled} ms, delete ${gone} ms`);
   });
 
   it('delete on A → 404 on B', async () => {

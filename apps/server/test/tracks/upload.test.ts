@@ -64,6 +64,8 @@ describe('upload', () => {
     const put = await fetch(up.url, { method: 'PUT', headers: up.headers, body: new Uint8Array(bytes) });
     expect(put.status).toBe(200);
 
+    // A first page read now is cached: the finalize must make the next one list the new track.
+    ok(await query<{ items: Track[] }>(app, { headers: {} }, 'tracks.list', {}));
     const track = ok(await mutate<Track>(app, artist, 'tracks.finalizeUpload', { uploadId: up.uploadId, title: 'First light' }));
     expect(track).toMatchObject({
       title: 'First light',

@@ -62,7 +62,7 @@ export const tracksRouter = {
     .input(pageInput)
     .output(trackPage)
     .query(async ({ ctx, input }) => {
-    const page = await listTracks(ctx.services.db, input).catch(asTrpcError);
+    const page = await listTracks(ctx.services.db, input, ctx.services.hot.newestTracks).catch(asTrpcError);
     return { items: await toTrackOutputs(ctx, page.rows), nextCursor: page.nextCursor };
   }),
 

@@ -2,7 +2,7 @@ import type { Db } from '@plyr/db';
 import { sha256Hex } from '../auth/crypto.js';
 import { DEVELOPER_TOKEN_PREFIX, findUnrevokedTokenRow } from '../auth/developer-tokens.js';
 import { findSessionRow, MAX_SECRET_LENGTH, SESSION_TOKEN_PREFIX } from '../auth/sessions.js';
-import { findTrack, findTrackByFileId, type TrackRow } from '../tracks/queries.js';
+import { findTrack, findTrackByFileId, newestTracks, type PageRow, type TrackRow } from '../tracks/queries.js';
 import type { HotStore } from './store.js';
 
 /** Rows change only through writes that invalidate them; the TTL bounds what nothing invalidates (an artist's new handle). */
@@ -26,10 +26,13 @@ export interface CredentialOwner {
 export interface HotReads {
   trackByFileId(fileId: string): Promise<TrackRow | null>;
   trackById(id: string): Promise<TrackRow | null>;
+  /** The newest tracks, of which every first page of tracks.list is a prefix (one entry, ~100 rows). */
+  newestTracks(): Promise<readonly PageRow[]>;
   /** A live app session by its secret; expiry is judged against `now` on every call. */
   session(token: string, now: Date): Promise<CredentialOwner | null>;
   /** A live developer token by its secret; expiry is judged against `now` on every call. */
   developerToken(token: string, now: Date): Promise<CredentialOwner | null>;
+  /** After any write to a track (new ones included): its rows, and the newest-tracks list. */
   forgetTrack(track: { id: string; fileId: string }): Promise<void>;
   forgetSession(tokenHash: string): Promise<void>;
   forgetDeveloperToken(tokenHash: string): Promise<void>;
@@ -39,6 +42,7 @@ export interface HotReads {
 const keys = {
   trackByFileId: (fileId: string) => `track:file:${fileId}`,
   trackById: (id: string) => `track:id:${id}`,
+  newestTracks: 'tracks:newest',
   session: (hash: string) => `session:${hash}`,
   token: (hash: string) => `token:${hash}`,
 };
@@ -57,6 +61,7 @@ export function createHotReads(db: Db, store: HotStore): HotReads {
   return {
     trackByFileId: (fileId) => store.getOrSet(keys.trackByFileId(fileId), ttl, () => findTrackByFileId(db, fileId)),
     trackById: (id) => store.getOrSet(keys.trackById(id), ttl, () => findTrack(db, id)),
+    newestTracks: () => store.getOrSet(keys.newestTracks, ttl, () => newestTracks(db)),
     async session(token, now) {
       const hash = secretHash(token, SESSION_TOKEN_PREFIX);
       if (!hash) return null;
@@ -67,7 +72,7 @@ export function createHotReads(db: Db, store: HotStore): HotReads {
       if (!hash) return null;
       return live(await store.getOrSet<OwnerRow>(keys.token(hash), ttl, () => findUnrevokedTokenRow(db, hash)), hash, now);
     },
-    forgetTrack: ({ id, fileId }) => store.invalidate([keys.trackById(id), keys.trackByFileId(fileId)]),
+    forgetTrack: ({ id, fileId }) => store.invalidate([keys.trackById(id), keys.trackByFileId(fileId), keys.newestTracks]),
     forgetSession: (hash) => store.invalidate([keys.session(hash)]),
     forgetDeveloperToken: (hash) => store.invalidate([keys.token(hash)]),
     close: () => store.close(),

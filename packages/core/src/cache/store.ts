@@ -222,25 +222,36 @@ function cacheName(key: string): string {
 }
 
 /**
- * JSON that brings back the Dates of a cached value's own fields (rows carry createdAt & co.), so
- * an entry read from Redis equals the one the loader returned.
+ * JSON that brings back the Dates of a cached value's own fields (rows carry createdAt & co.), or of
+ * each row's fields when the value is a list of rows (the newest tracks), so an entry read from Redis
+ * equals the one the loader returned. Single rows keep the format every deployed version reads.
  */
 const dateSafeJson = {
   serialize(entry: { value: unknown }): string {
     const value = entry.value;
-    const dates = isRecord(value) ? Object.keys(value).filter((k) => value[k] instanceof Date) : [];
-    return JSON.stringify({ ...entry, dates });
+    if (Array.isArray(value)) {
+      const itemDates = [...new Set(value.flatMap((item) => (isRecord(item) ? dateKeys(item) : [])))];
+      return JSON.stringify({ ...entry, itemDates });
+    }
+    return JSON.stringify({ ...entry, dates: isRecord(value) ? dateKeys(value) : [] });
   },
   deserialize(text: string): unknown {
-    const { dates, ...entry } = JSON.parse(text) as { value: unknown; dates?: string[] };
-    if (dates?.length && isRecord(entry.value)) {
-      for (const k of dates) entry.value[k] = new Date(entry.value[k] as string);
+    const { dates, itemDates, ...entry } = JSON.parse(text) as { value: unknown; dates?: string[]; itemDates?: string[] };
+    if (dates?.length && isRecord(entry.value)) reviveDates(entry.value, dates);
+    if (itemDates?.length && Array.isArray(entry.value)) {
+      for (const item of entry.value) if (isRecord(item)) reviveDates(item, itemDates);
     }
     // Read from Redis, then held in memory as is: frozen like a loaded value.
     deepFreeze(entry.value);
     return entry;
   },
 };
+
+const dateKeys = (record: Record<string, unknown>) => Object.keys(record).filter((k) => record[k] instanceof Date);
+
+function reviveDates(record: Record<string, unknown>, keys: string[]): void {
+  for (const k of keys) if (typeof record[k] === 'string') record[k] = new Date(record[k]);
+}
 
 /** Freezes a cached value and the plain objects and arrays in it: one copy is shared by every request. */
 function deepFreeze<T>(value: T): T {

@@ -97,10 +97,25 @@ const statements = perDatabase((db) => ({
   artistPageAfter: pageStatement(db, 'artist_tracks_page_after', { artist: true, cursor: true }),
 }));
 
-/** Newest first, keyset-paginated on (createdAt, id) so inserts between pages never shift them. */
+/** A listed track as a page query returns it: with its exact `createdAt` text, for the cursor. */
+export type PageRow = ListedTrack & { cursorCreatedAt: string };
+
+/**
+ * The newest MAX_PAGE_SIZE tracks and one more (to tell whether more follow): every first page of
+ * every track is a prefix of it, which is what the hot-read cache keeps.
+ */
+export function newestTracks(db: Db): Promise<PageRow[]> {
+  return statements(db).page.execute({ limit: MAX_PAGE_SIZE + 1 });
+}
+
+/**
+ * Newest first, keyset-paginated on (createdAt, id) so inserts between pages never shift them.
+ * `newest` answers the first page of every track (the page every visit loads) from a cache.
+ */
 export async function listTracks(
   db: Db,
   opts: { cursor?: string | undefined; limit: number; artistDid?: string | undefined },
+  newest?: () => Promise<readonly PageRow[]>,
 ): Promise<TrackPage> {
   const s = statements(db);
   const limit = opts.limit + 1;
@@ -110,7 +125,11 @@ export async function listTracks(
     ? await (artistDid === undefined
         ? s.pageAfter.execute({ cursorCreatedAt: cursor.createdAt, cursorId: cursor.id, limit })
         : s.artistPageAfter.execute({ artistDid, cursorCreatedAt: cursor.createdAt, cursorId: cursor.id, limit }))
-    : await (artistDid === undefined ? s.page.execute({ limit }) : s.artistPage.execute({ artistDid, limit }));
+    : artistDid !== undefined
+      ? await s.artistPage.execute({ artistDid, limit })
+      : newest && limit <= MAX_PAGE_SIZE + 1
+        ? (await newest()).slice(0, limit)
+        : await s.page.execute({ limit });
   const page = rows.slice(0, opts.limit);
   const last = page.at(-1);
   return {

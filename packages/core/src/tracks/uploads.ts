@@ -144,6 +144,8 @@ export async function finalizeUpload(
     services.logger.warn({ err, key: upload.stagingKey }, 'staged upload not deleted; the daily sweep will');
   });
 
+  // A new track heads the newest-tracks list the hot-read cache holds.
+  await services.hot.forgetTrack({ id: trackId, fileId });
   const row = (await findTrack(db, trackId))!;
   const backstop: Backstop<'track-move'> = {
     name: 'track-move',

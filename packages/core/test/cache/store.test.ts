@@ -52,3 +52,13 @@ it('an entry read from Redis is then served from memory as the same row, Dates a
     (fromMemory.supportGate as { type: string }).type = 'none';
   }).toThrow(TypeError);
 });
+
+it('a list of rows comes back from Redis with the Dates inside each row', async () => {
+  const writer = store();
+  const reader = store();
+  const rows = [row, { ...row, id: 'track-2', createdAt: new Date('2026-02-03T04:05:06.000Z') }];
+  await writer.getOrSet('tracks:newest', () => 60_000, async () => structuredClone(rows));
+  const fromRedis = await reader.getOrSet<typeof rows>('tracks:newest', () => 60_000, async () => []);
+  expect(fromRedis).toEqual(rows);
+  for (const listed of fromRedis) expect(listed.createdAt).toBeInstanceOf(Date);
+});

@@ -2,7 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { createDb, type DbHandle } from '@plyr/db';
+import { createHotReads, createHotStore, type HotReads } from '@plyr/core/cache';
+import { createMetrics } from '@plyr/core/metrics';
 import { createStorage, type Storage } from '@plyr/core/storage';
 import { createTestDatabase, freePort, startTestS3, storageEnv } from '@plyr/testing';
 import { OwnRedis } from '../../rate-limit/client.js';
@@ -33,8 +37,12 @@ export interface Cluster {
   worker: ChildHandle;
   /** The variables every process was started with. */
   env: Record<string, string>;
-  /** Direct handles for the test itself: seeding and checking state. */
-  services: { db: DbHandle['db']; storage: Storage };
+  /**
+   * Direct handles for the test itself: seeding and checking state. `hot` is a hot-read cache on the
+   * cluster's Redis, so the test's own writes reach the instances' caches over the bus, as a third
+   * instance's would.
+   */
+  services: { db: DbHandle['db']; storage: Storage; hot: HotReads };
   redisUrl: string;
   /** The cluster's own redis-server, to stop and start again (outage tests). */
   redis: OwnRedis;
@@ -81,8 +89,14 @@ export async function startCluster(extraEnv: Record<string, string>): Promise<Cl
   const worker = spawnServer('worker', { ...env, DATA_DIR: dataDir() });
   const handle = await createDb({ url: database.url, max: 4, runMigrations: false });
   const storage = createStorage(s3.config);
+  const hotRedis = new Redis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  hotRedis.on('error', () => {});
+  await hotRedis.connect();
+  const hot = createHotReads(handle.db, createHotStore({ redis: hotRedis, metrics: createMetrics(), logger: pino({ enabled: false }) }));
   const close = async () => {
     await Promise.all([a.process.kill(), b.process.kill(), worker.kill()]);
+    await hot.close();
+    hotRedis.disconnect();
     storage.destroy();
     await handle.close();
     await redis.stop();
@@ -101,7 +115,7 @@ export async function startCluster(extraEnv: Record<string, string>): Promise<Cl
     await close();
     throw err;
   }
-  return { a, b, worker, env, services: { db: handle.db, storage }, redisUrl, redis, databaseName: new URL(database.url).pathname.slice(1), close };
+  return { a, b, worker, env, services: { db: handle.db, storage, hot }, redisUrl, redis, databaseName: new URL(database.url).pathname.slice(1), close };
 }
 
 /** An API process (`pnpm start`) with these variables. */

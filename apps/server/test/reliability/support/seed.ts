@@ -20,7 +20,12 @@ export interface Member {
   bearer: Record<string, string>;
 }
 
-type SeedServices = Pick<Services, 'db' | 'storage'>;
+/**
+ * `hot`: the cache the API instances share (through Redis), to tell them of a seeded track. A test
+ * whose API keeps its cache in its own process (no Redis) has none to pass; the track is then new to
+ * everything but a newest-tracks list that API already holds.
+ */
+type SeedServices = Pick<Services, 'db' | 'storage'> & Partial<Pick<Services, 'hot'>>;
 
 /** A user with a live 14-day app session, usable as the cookie or as a bearer token. */
 export async function seedMember(services: SeedServices, label: string): Promise<Member> {
@@ -75,6 +80,8 @@ export async function seedTrack(
       recordCid: 'seeded',
     })
     .returning({ id: tracks.id });
+  // As an upload's finalize does: the new track heads the cached newest-tracks list.
+  await services.hot?.forgetTrack({ id: row!.id, fileId });
   return { id: row!.id, fileId, fileType, bytes };
 }
 
