@@ -15,8 +15,19 @@ let app: TestApp;
 let s3: Awaited<ReturnType<typeof startTestS3>>;
 let artist: Member;
 let lost: SeededTrack;
+/** A second app with the worker on a one-minute RECONCILE_SCHEDULE, and the leak its tick must repair. */
+let scheduled: { app: TestApp; s3: Awaited<ReturnType<typeof startTestS3>>; leakedKey: string };
 
 beforeAll(async () => {
+  // Started first, so the wait for its next minute's tick overlaps the other tests.
+  const scheduledS3 = await startTestS3();
+  const scheduledApp = await startTestApp({ RECONCILE_SCHEDULE: '* * * * *' }, { s3Env: storageEnv(scheduledS3.config), runWorker: true });
+  const owner = await seedMember(scheduledApp.services, 'scheduled-artist');
+  const leaked = await seedTrack(scheduledApp.services, owner, { gated: true });
+  const leakedKey = scheduledApp.services.storage.audioKey(leaked.fileId, leaked.fileType);
+  await scheduledApp.services.storage.copy({ bucket: 'private', key: leakedKey }, { bucket: 'public', key: leakedKey });
+  scheduled = { app: scheduledApp, s3: scheduledS3, leakedKey };
+
   s3 = await startTestS3();
   app = await startTestApp({}, { s3Env: storageEnv(s3.config) });
   artist = await seedMember(app.services, 'reconcile-artist');
@@ -25,6 +36,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await scheduled?.app.close();
+  await scheduled?.s3.close();
   await app?.close();
   await s3?.close();
 });
@@ -109,21 +122,14 @@ describe('pnpm reconcile', () => {
 
 describe('the drift check on the worker\'s schedule', () => {
   it('runs at the next tick of RECONCILE_SCHEDULE, repairs a leak and logs its summary line', { timeout: 180_000 }, async () => {
-    const scheduled = await startTestApp({ RECONCILE_SCHEDULE: '* * * * *' }, { s3Env: storageEnv(s3.config), runWorker: true });
-    try {
-      const owner = await seedMember(scheduled.services, 'scheduled-artist');
-      const leaked = await seedTrack(scheduled.services, owner, { gated: true });
-      const key = scheduled.services.storage.audioKey(leaked.fileId, leaked.fileType);
-      await scheduled.services.storage.copy({ bucket: 'private', key }, { bucket: 'public', key });
-
-      // The next minute's tick: the public copy of the gated track goes, by the worker alone.
-      await expect.poll(() => scheduled.services.storage.head('public', key), { timeout: 150_000, interval: 500 }).toBeNull();
-      expect(await scheduled.services.storage.head('private', key)).not.toBeNull();
-      const summaries = () => scheduled.logs.filter((line) => line.includes('"reconcile":{')).map((line) => JSON.parse(line));
-      await expect.poll(() => summaries().length, { timeout: 30_000 }).toBeGreaterThan(0);
-      expect(summaries()[0].reconcile).toMatchObject({ repair: 'scheduled', counts: { gated_audio_public: expect.anything() } });
-    } finally {
-      await scheduled.close();
-    }
+    const { storage } = scheduled.app.services;
+    // The next minute's tick: the public copy of the gated track goes, by the worker alone.
+    await expect.poll(() => storage.head('public', scheduled.leakedKey), { timeout: 150_000, interval: 500 }).toBeNull();
+    expect(await storage.head('private', scheduled.leakedKey)).not.toBeNull();
+    // A tick before the leak was made logs a summary without it; the one that repaired it names it.
+    const summaries = () => scheduled.app.logs.filter((line) => line.includes('"reconcile":{')).map((line) => JSON.parse(line).reconcile);
+    await expect
+      .poll(summaries, { timeout: 30_000 })
+      .toContainEqual(expect.objectContaining({ repair: 'scheduled', counts: expect.objectContaining({ gated_audio_public: expect.anything() }) }));
   });
 });
