@@ -66,11 +66,9 @@ export const trpcRequestGuard: RequestHandler = (req, res, next) => {
 export const keepVary: RequestHandler = (_req, res, next) => {
   const setHeader = res.setHeader.bind(res);
   res.setHeader = (name, value) => {
-    const existing = res.getHeader('vary');
-    if (name.toLowerCase() === 'vary' && existing) {
-      return setHeader(name, appendVary(String(existing), String(value)));
-    }
-    return setHeader(name, value);
+    // The name first: tRPC sets every response header through here.
+    const existing = name.length === 4 && name.toLowerCase() === 'vary' ? res.getHeader('vary') : undefined;
+    return existing ? setHeader(name, appendVary(String(existing), String(value))) : setHeader(name, value);
   };
   next();
 };
